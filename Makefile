@@ -1,0 +1,35 @@
+# The front door: `make run` (the whole site locally), `make test`, `make bench`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# This machine keeps a CPU build of torch here; elsewhere pip takes torch from PyPI.
+PIP_FIND_LINKS_FLAG := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+
+.PHONY: run test lint bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: requirements.txt requirements-worker.txt | $(BIN)/python
+	$(BIN)/pip install --quiet $(PIP_FIND_LINKS_FLAG) -r requirements-worker.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
+	$(BIN)/pip install --quiet $(PIP_FIND_LINKS_FLAG) -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.run-installed
+	scripts/run
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SECRET_KEY=type-checking-only $(BIN)/mypy .
+
+test: lint
+	scripts/system-packages redis-server chromium fonts-liberation
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench

@@ -1,0 +1,114 @@
+"""The model registry and the generations users ask for, with the images they produce."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class DiffusionModel(models.Model):
+    """A diffusion pipeline that workers can load, with the limits users must stay within."""
+
+    slug = models.SlugField(unique=True, help_text="Short name used by the API and in queue names.")
+    name = models.CharField(max_length=100)
+    source = models.CharField(
+        max_length=500,
+        help_text="A Hugging Face model id or a folder with a saved pipeline "
+        "(relative folders are looked up under MODELS_DIR).",
+    )
+    description = models.TextField(blank=True)
+    is_demo = models.BooleanField(
+        default=False, help_text="Random weights for trying the site out: its images are noise."
+    )
+    enabled = models.BooleanField(default=True)
+    default_steps = models.PositiveSmallIntegerField(default=20)
+    max_steps = models.PositiveSmallIntegerField(default=50)
+    default_width = models.PositiveSmallIntegerField(default=512)
+    default_height = models.PositiveSmallIntegerField(default=512)
+    max_width = models.PositiveSmallIntegerField(default=768)
+    max_height = models.PositiveSmallIntegerField(default=768)
+    default_guidance = models.FloatField(default=7.5)
+    max_guidance = models.FloatField(default=20.0)
+    credits_per_image = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Generation(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
+
+    # A UUID so that ids in URLs, queue jobs and storage keys cannot be guessed or counted.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+    )
+    model = models.ForeignKey(DiffusionModel, on_delete=models.PROTECT, related_name="generations")
+    prompt = models.TextField()
+    negative_prompt = models.TextField(blank=True)
+    width = models.PositiveSmallIntegerField()
+    height = models.PositiveSmallIntegerField()
+    steps = models.PositiveSmallIntegerField()
+    guidance = models.FloatField()
+    seed = models.BigIntegerField(help_text="Seed of the first image; image n uses seed + n.")
+    count = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress_step = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    credits_charged = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="generation_user_newest")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt[:40]} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class GenerationImage(models.Model):
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
+    index = models.PositiveSmallIntegerField()
+    seed = models.BigIntegerField()
+    width = models.PositiveSmallIntegerField()
+    height = models.PositiveSmallIntegerField()
+    image = models.FileField(max_length=255)
+    thumbnail = models.FileField(max_length=255)
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"Image {self.index} of {self.generation_id}"
+
+    # Both are routed by generation/urls.py to the view that checks who may see the image.
+    @property
+    def url(self) -> str:
+        return f"/images/{self.generation_id}/{self.index}.png"
+
+    @property
+    def thumbnail_url(self) -> str:
+        return f"/images/{self.generation_id}/{self.index}.webp"

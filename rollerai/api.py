@@ -1,0 +1,101 @@
+"""The JSON API's plumbing: authentication, CSRF for cookie sessions, bodies and the error shape.
+
+Domain errors are mapped to HTTP statuses here and nowhere else.
+"""
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from rollerai.exceptions import Conflict, DomainError, InsufficientCredits, InvalidRequest, NotFound
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    InvalidRequest: 400,
+    InsufficientCredits: 402,
+    NotFound: 404,
+    Conflict: 409,
+}
+
+View = Callable[..., HttpResponse]
+
+
+def _status(error: DomainError) -> int:
+    for error_class, status in STATUS_BY_ERROR.items():
+        if isinstance(error, error_class):
+            return status
+    return 400
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
+    return JsonResponse(
+        {"error": {"code": code, "message": message, "field": field}}, status=status
+    )
+
+
+def _csrf_rejected(request: HttpRequest) -> bool:
+    return (
+        CsrfViewMiddleware(lambda _request: HttpResponse()).process_view(
+            request, lambda _request: HttpResponse(), (), {}
+        )
+        is not None
+    )
+
+
+def api_endpoint(methods: dict[str, View]) -> View:
+    """One URL of the API: dispatches by method to views that may raise domain errors."""
+
+    @csrf_exempt
+    def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        view = methods.get(request.method or "")
+        if view is None:
+            response = error_response(
+                405, "method_not_allowed", f"{request.method} is not allowed here."
+            )
+            response["Allow"] = ", ".join(methods)
+            return response
+        if not request.user.is_authenticated:
+            return error_response(401, "not_authenticated", "Sign in to use the API.")
+        # Cookie sessions are what browsers send on their own; writes need the CSRF token too.
+        if request.method not in ("GET", "HEAD", "OPTIONS") and _csrf_rejected(request):
+            return error_response(403, "csrf_failed", "The CSRF token is missing or wrong.")
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return error_response(_status(error), error.code, error.message, error.field)
+        except RequestDataTooBig:
+            return error_response(413, "body_too_large", "The request body is too large.")
+
+    return wraps(next(iter(methods.values())))(endpoint)
+
+
+def json_body(request: HttpRequest) -> Any:
+    if request.content_type != "application/json":
+        raise InvalidRequest(
+            "Send the request body as JSON with Content-Type: application/json.",
+            code="unsupported_content_type",
+        )
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("The request body is not valid JSON.", code="malformed_json")
+
+
+def query_int(request: HttpRequest, name: str, *, default: int, minimum: int, maximum: int) -> int:
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(f"'{name}' must be a whole number.", code="not_an_integer", field=name)
+    if not minimum <= value <= maximum:
+        raise InvalidRequest(
+            f"'{name}' must be between {minimum} and {maximum}.", code="out_of_range", field=name
+        )
+    return value

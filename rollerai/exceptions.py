@@ -1,0 +1,30 @@
+"""The domain errors services raise; the API and the pages each map them to a response once."""
+
+
+class DomainError(Exception):
+    """A request the product refuses for a reason the user can act on."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class InvalidRequest(DomainError):
+    code = "invalid"
+
+
+class InsufficientCredits(DomainError):
+    code = "insufficient_credits"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from generation.urls import api_urlpatterns
+
+urlpatterns = [
+    path("", include("generation.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("api/v1/", include(api_urlpatterns)),
+    path("admin/rq/", include("django_rq.urls")),
+    path("admin/", admin.site.urls),
+]

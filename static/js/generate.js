@@ -1,0 +1,169 @@
+// The generate page: submits through the JSON API and follows every generation live over the
+// websocket, so nothing on this page needs a reload.
+"use strict";
+
+(function () {
+  const form = document.getElementById("generate-form");
+  const grid = document.getElementById("generations");
+  const cardTemplate = document.getElementById("generation-card");
+  const liveStatus = document.getElementById("live-status");
+  const formError = document.getElementById("form-error");
+  const models = JSON.parse(document.getElementById("models-data").textContent);
+  const STATUS_LABELS = {
+    queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
+  };
+  // Events can overtake the API response; a card never goes back to an earlier status.
+  const STATUS_ORDER = { queued: 0, running: 1, succeeded: 2, failed: 2, canceled: 2 };
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function field(name) { return form.elements.namedItem(name); }
+
+  function applyModelLimits() {
+    const model = models.find((m) => m.slug === field("model").value);
+    if (!model) return;
+    field("width").max = model.max_width; field("width").value = model.default_width;
+    field("height").max = model.max_height; field("height").value = model.default_height;
+    field("steps").max = model.max_steps; field("steps").value = model.default_steps;
+    field("guidance").max = model.max_guidance; field("guidance").value = model.default_guidance;
+  }
+
+  function clearErrors() {
+    formError.textContent = "";
+    form.querySelectorAll(".field-error").forEach((el) => { el.textContent = ""; });
+  }
+
+  function showError(error) {
+    const slot = error.field && form.querySelector(`.field-error[data-field="${error.field}"]`);
+    if (slot) {
+      slot.textContent = error.message;
+      const details = form.querySelector("details");
+      if (details && details.contains(slot)) details.open = true;
+    } else {
+      formError.textContent = error.message;
+    }
+  }
+
+  function requestBody() {
+    const body = { prompt: field("prompt").value };
+    const negative = field("negative_prompt").value.trim();
+    if (negative) body.negative_prompt = negative;
+    if (field("model").value) body.model = field("model").value;
+    for (const name of ["width", "height", "steps", "count", "seed"]) {
+      const raw = field(name).value.trim();
+      if (raw !== "") body[name] = Number(raw);
+    }
+    const guidance = field("guidance").value.trim();
+    if (guidance !== "") body.guidance = Number(guidance);
+    return body;
+  }
+
+  function cardFor(id) {
+    return grid.querySelector(`.generation[data-id="${id}"]`);
+  }
+
+  function addCard(generation) {
+    let card = cardFor(generation.id);
+    if (card) return card;
+    card = cardTemplate.content.firstElementChild.cloneNode(true);
+    card.dataset.id = generation.id;
+    card.querySelector(".prompt").textContent = generation.prompt;
+    card.querySelector(".detail").textContent =
+      `${generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
+    card.querySelector(".progress").max = generation.steps;
+    grid.prepend(card);
+    const empty = document.getElementById("no-generations");
+    if (empty) empty.remove();
+    return card;
+  }
+
+  function showImages(card, images) {
+    const box = card.querySelector(".images");
+    box.replaceChildren(...images.map((image) => {
+      const link = document.createElement("a");
+      link.href = image.url; link.target = "_blank"; link.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = image.url; img.width = image.width; img.height = image.height;
+      img.alt = card.querySelector(".prompt").textContent;
+      link.appendChild(img);
+      return link;
+    }));
+  }
+
+  // Applies an event or an API record to its card.
+  function update(event) {
+    const card = cardFor(event.id);
+    if (!card) return;
+    if (STATUS_ORDER[event.status] < STATUS_ORDER[card.dataset.status]) return;
+    card.dataset.status = event.status;
+    card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
+    const progress = card.querySelector(".progress");
+    const state = card.querySelector(".state");
+    if (event.status === "queued") {
+      progress.hidden = false;
+      state.textContent = event.position ? `Position ${event.position} in the queue` : "Waiting in the queue";
+    } else if (event.status === "running") {
+      progress.hidden = false;
+      const step = event.step ?? (event.progress && event.progress.step) ?? 0;
+      const total = event.total ?? (event.progress && event.progress.total) ?? progress.max;
+      progress.max = total; progress.value = step;
+      state.textContent = `Step ${step} of ${total}`;
+    } else {
+      progress.hidden = true;
+      state.textContent = event.status === "failed" ? (event.error || "Failed.") : "";
+      if (event.images && event.images.length) showImages(card, event.images);
+    }
+  }
+
+  form.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    clearErrors();
+    const button = document.getElementById("generate");
+    button.disabled = true;
+    try {
+      const response = await fetch("/api/v1/generations", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(requestBody()),
+        credentials: "same-origin",
+      });
+      const data = await response.json().catch(() => null);
+      if (!response.ok) {
+        showError((data && data.error) || { message: `The server answered ${response.status}.` });
+        return;
+      }
+      addCard(data);
+      update(data);
+    } catch (error) {
+      formError.textContent = "Could not reach the server. Check your connection and try again.";
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  function connect(delay) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/generations/`);
+    socket.addEventListener("open", () => {
+      delay = 1000;
+      liveStatus.textContent = "Live updates on.";
+      liveStatus.dataset.state = "open";
+    });
+    socket.addEventListener("message", (message) => {
+      const event = JSON.parse(message.data);
+      if (event.type === "generation") update(event);
+    });
+    socket.addEventListener("close", () => {
+      liveStatus.textContent = "Live updates paused; reconnecting…";
+      liveStatus.dataset.state = "closed";
+      setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
+    });
+  }
+
+  field("model").addEventListener("change", applyModelLimits);
+  applyModelLimits();
+  connect(1000);
+})();

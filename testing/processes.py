@@ -1,0 +1,108 @@
+"""Real RollerAI processes for tests: GPU workers and the ASGI web server, as subprocesses that
+share the test session's database, Redis and storage."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from testing.ports import free_port, wait_for_port
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created, for processes outside the test run."""
+    config: dict[str, Any] = connection.settings_dict
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{config['NAME']}"
+    user = config.get("USER") or ""
+    password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+    credentials = f"{user}{password}@" if user else ""
+    return (
+        f"postgres://{credentials}{config.get('HOST') or '127.0.0.1'}:{config.get('PORT') or 5432}/"
+        f"{config['NAME']}"
+    )
+
+
+def process_environment(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=test_database_url(),
+        DJANGO_SETTINGS_MODULE="rollerai.settings",
+        HF_HUB_OFFLINE="1",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+class RunningProcess:
+    """A subprocess whose combined output goes to a log file the test can read."""
+
+    def __init__(self, args: list[str], *, log_path: Path, env: dict[str, str]) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            args, cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_output(self, text: str, *, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} did not appear in the output:\n{self.output()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+
+def gpu_worker_start(log_path: Path, *args: str) -> RunningProcess:
+    worker = RunningProcess(
+        [sys.executable, "manage.py", "rungpuworker", *args],
+        log_path=log_path,
+        env=process_environment(),
+    )
+    # RQ prints this once it blocks on its queues, i.e. once it can take jobs.
+    worker.wait_for_output("Listening on")
+    return worker
+
+
+def web_server_start(log_path: Path) -> tuple[RunningProcess, str]:
+    port = free_port()
+    server = RunningProcess(
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "rollerai.asgi:application",
+        ],
+        log_path=log_path,
+        env=process_environment(),
+    )
+    wait_for_port(port, what="web server")
+    return server, f"http://127.0.0.1:{port}"

@@ -1,0 +1,42 @@
+"""Encoding finished images (PNG original, small WebP thumbnail) and writing them to storage."""
+
+import io
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+
+from generation.services import StoredImage
+
+THUMBNAIL_SIDE = 256
+
+
+def _encoded(image: Image.Image, image_format: str, **options: object) -> ContentFile[bytes]:
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **options)
+    return ContentFile(buffer.getvalue())
+
+
+def image_store(*, generation_id: object, index: int, seed: int, image: Image.Image) -> StoredImage:
+    """Store one image under generations/<generation id>/, which reveals nothing about its owner."""
+    thumbnail = image.copy()
+    thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    folder = f"generations/{generation_id}"
+    image_name = default_storage.save(f"{folder}/{index}.png", _encoded(image, "PNG"))
+    thumbnail_name = default_storage.save(
+        f"{folder}/{index}.webp", _encoded(thumbnail, "WEBP", quality=75)
+    )
+    return StoredImage(
+        index=index,
+        seed=seed,
+        width=image.width,
+        height=image.height,
+        image_name=image_name,
+        thumbnail_name=thumbnail_name,
+    )
+
+
+def images_delete(images: list[StoredImage]) -> None:
+    for image in images:
+        default_storage.delete(image.image_name)
+        default_storage.delete(image.thumbnail_name)

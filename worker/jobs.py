@@ -1,0 +1,20 @@
+"""RQ job functions. The web tier enqueues them by dotted path and never imports this module."""
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from worker.pipelines import pipeline_cache
+from worker.runner import generation_run
+
+
+def run_generation(generation_id: str) -> None:
+    # A worker lives for days: drop database connections that went stale between jobs.
+    close_old_connections()
+    try:
+        generation_run(
+            generation_id=generation_id,
+            pipelines=pipeline_cache(),
+            events_per_second=settings.PROGRESS_EVENTS_PER_SECOND,
+        )
+    finally:
+        close_old_connections()
