@@ -95,7 +95,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production sets STATIC_ROOT and runs `collectstatic`; otherwise files are served straight from
 # their source folders.
-STATIC_ROOT = env.path("STATIC_ROOT", default=None)
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 
 # Images are private: they are written under MEDIA_ROOT and served only through views that check

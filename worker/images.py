@@ -11,7 +11,7 @@ from generation.services import StoredImage
 THUMBNAIL_SIDE = 256
 
 
-def _encoded(image: Image.Image, image_format: str, **options: object) -> ContentFile[bytes]:
+def _encoded(image: Image.Image, image_format: str, **options: object) -> "ContentFile[bytes]":
     buffer = io.BytesIO()
     image.save(buffer, format=image_format, **options)
     return ContentFile(buffer.getvalue())

@@ -10,6 +10,10 @@ from rq import SimpleWorker
 
 from generation.queues import model_queue
 from generation.selectors import models_enabled
+
+# RQ imports job functions only when a job arrives; importing them here makes a broken import
+# stop the worker at start instead of leaving every generation queued.
+from worker import jobs  # noqa: F401
 from worker.pipelines import pipeline_cache
 
 

@@ -1,0 +1,58 @@
+"""End to end in a real browser: sign up, type a prompt, watch the progress bar move and the image
+appear, all without a page reload, made by a real worker process through Redis."""
+
+from typing import Any
+
+import pytest
+
+from conftest import ARTIFACTS_DIR, PASSWORD
+from testing.processes import RunningProcess
+
+# Records every value the newest card's progress bar takes, as the page's own script sets them.
+RECORD_PROGRESS = """() => {
+  window.pageLoadMarker = "still the same page";
+  window.progressSeen = [];
+  const grid = document.getElementById("generations");
+  new MutationObserver(() => {
+    const bar = grid.querySelector(".generation .progress");
+    if (bar && !bar.hidden) window.progressSeen.push(Number(bar.value));
+  }).observe(grid, { subtree: true, childList: true, attributes: true });
+}"""
+
+
+@pytest.mark.browser
+def test_a_new_user_generates_an_image_and_watches_it_happen(
+    web_server: str, gpu_worker: RunningProcess, browser_page: Any
+) -> None:
+    page = browser_page
+    page.goto(f"{web_server}/accounts/signup/")
+    page.fill("#id_username", "carol")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{web_server}/")
+    page.wait_for_selector("#live-status[data-state=open]")
+
+    page.evaluate(RECORD_PROGRESS)
+    page.fill("#prompt", "a lighthouse on a cliff at dawn")
+    page.click("summary")
+    page.fill("#width", "256")
+    page.fill("#height", "256")
+    page.fill("#steps", "40")
+    page.click("#generate")
+
+    image = page.wait_for_selector(
+        ".generation[data-status=succeeded] .images img", timeout=120_000
+    )
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image)
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS_DIR / "generate.png"), full_page=True)
+
+    assert page.evaluate("window.pageLoadMarker") == "still the same page"
+    assert page.evaluate("img => [img.naturalWidth, img.naturalHeight]", image) == [256, 256]
+    progress = page.evaluate("window.progressSeen")
+    rising = [value for value in progress if value > 0]
+    assert rising == sorted(rising)
+    assert len(set(rising)) >= 3, progress
+    assert rising[-1] == 40
+    assert page.inner_text(".generation .status") == "Succeeded"
