@@ -22,11 +22,9 @@ def test_environment_start() -> None:
         )
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="rollerai-test-redis-")
-    _server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        + ["--dir", data_dir],
-        stdout=subprocess.DEVNULL,
-    )
+    # Nothing is persisted: the data lives as long as the test session.
+    options = f"--port {port} --bind 127.0.0.1 --appendonly no --dir {data_dir}".split()
+    _server = subprocess.Popen([binary, *options, "--save", ""], stdout=subprocess.DEVNULL)
     wait_for_port(port, what="test Redis server")
     os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
     os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")

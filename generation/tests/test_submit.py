@@ -4,11 +4,11 @@ recorded as queued and put on their model's RQ queue."""
 import json
 from typing import Any
 
+import django_rq
 import pytest
 from django.test import Client
 from rq import Queue
 
-import django_rq
 from generation.models import DiffusionModel, Generation
 
 URL = "/api/v1/generations"
