@@ -1,6 +1,7 @@
 """Running one generation on this worker: claim it, sample with live progress, store the images."""
 
 import logging
+import time
 from typing import Any
 
 import torch
@@ -40,7 +41,9 @@ def generation_run(
     stored: list[StoredImage] = []
     try:
         pipeline = pipelines.get(generation.model)
+        started = time.perf_counter()
         images = _sample(pipeline, generation, events_per_second)
+        sampled = time.perf_counter()
         stored = [
             image_store(
                 generation_id=generation.id, index=index, seed=generation.seed + index, image=image
@@ -58,6 +61,17 @@ def generation_run(
         raise
     if not generation_succeed(generation=generation, images=stored):
         images_delete(stored)
+        return
+    log.info(
+        "Generation %s succeeded: %d image(s) of %dx%d, %d steps; sampling %.3f s, storing %.3f s",
+        generation.id,
+        generation.count,
+        generation.width,
+        generation.height,
+        generation.steps,
+        sampled - started,
+        time.perf_counter() - sampled,
+    )
 
 
 def _sample(pipeline: Any, generation: Generation, events_per_second: float) -> list[Any]:
