@@ -1,4 +1,5 @@
-"""A profile per user: the place for what the product keeps about a person beyond Django's User."""
+"""What the product keeps about a person beyond Django's User: their profile (credit balance,
+Firebase identity) and their API keys."""
 
 from django.conf import settings
 from django.db import models
@@ -8,7 +9,41 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
+    # A cache of the sum of the user's CreditEntry rows, changed only by billing.services in the
+    # same transaction as each entry.
+    credits = models.PositiveIntegerField(default=0)
+    firebase_uid = models.CharField(max_length=128, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credits__gte=0), name="credits_never_negative"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
+
+
+class ApiKey(models.Model):
+    """A key for the JSON API and the websocket. Only its hash is stored; the key itself is
+    shown once, when it is made."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(
+        max_length=16, help_text="The key's first characters, to recognise it."
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

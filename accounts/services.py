@@ -1,14 +1,78 @@
-"""Creating accounts."""
+"""Creating accounts and managing their API keys."""
 
+import hashlib
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Profile
+from accounts.models import ApiKey, Profile
+from billing.models import CreditEntry
+from billing.services import credits_grant
+from rollerai.exceptions import InvalidRequest, NotFound
+
+API_KEY_PREFIX = "rai_"
+# Writing last_used_at on every request would turn each API read into a write.
+LAST_USED_RESOLUTION_SECONDS = 60
 
 
 @transaction.atomic
-def account_create(*, username: str, password: str) -> User:
-    """Create a user with a usable password and their profile, in one transaction."""
-    user = User.objects.create_user(username=username, password=password)
+def account_create(*, username: str, password: str | None, email: str = "") -> User:
+    """A new user (with no usable password when they sign in through Firebase), their profile
+    and their signup credits, all or nothing."""
+    user = User.objects.create_user(username=username, email=email, password=password)
     Profile.objects.create(user=user)
+    if settings.SIGNUP_CREDITS > 0:
+        credits_grant(
+            user=user,
+            amount=settings.SIGNUP_CREDITS,
+            kind=CreditEntry.Kind.SIGNUP_GRANT,
+            reference=f"user:{user.pk}",
+        )
     return user
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
+    """A new key; the returned key text is never stored and cannot be shown again."""
+    name = name.strip()
+    if not name:
+        raise InvalidRequest("Give the key a name, e.g. the script that will use it.", field="name")
+    if len(name) > 100:
+        raise InvalidRequest("The name must be at most 100 characters.", field="name")
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    api_key = ApiKey.objects.create(
+        user=user, name=name, prefix=key[: len(API_KEY_PREFIX) + 6], key_hash=_key_hash(key)
+    )
+    return api_key, key
+
+
+def api_key_revoke(*, user: User, api_key_id: int) -> None:
+    revoked = ApiKey.objects.filter(id=api_key_id, user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if not revoked:
+        raise NotFound("No such API key.")
+
+
+def api_key_authenticate(key: str) -> User | None:
+    """The active user a key belongs to, or None for an unknown or revoked key."""
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(key_hash=_key_hash(key), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if api_key is None:
+        return None
+    now = timezone.now()
+    if (
+        api_key.last_used_at is None
+        or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
+    ):
+        ApiKey.objects.filter(id=api_key.id).update(last_used_at=now)
+    return api_key.user

@@ -4,7 +4,10 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
+    path("", views.account, name="account"),
     path("signup/", views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api-keys/", views.api_key_new, name="api-key-new"),
+    path("api-keys/<int:api_key_id>/revoke/", views.api_key_delete, name="api-key-revoke"),
 ]

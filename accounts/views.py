@@ -1,12 +1,24 @@
-"""Local sign-up; sign-in and sign-out are Django's own views (see urls.py)."""
+"""Sign-up, sign-in (rate-limited per address), and the account page with API keys."""
 
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from accounts.services import account_create
+from accounts.selectors import api_keys_for
+from accounts.services import account_create, api_key_create, api_key_revoke
+from billing.selectors import balance_for
+from rollerai.auth import signed_in_user
+from rollerai.exceptions import DomainError, RateLimited
+from rollerai.ratelimit import rate_limit_hit
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -20,3 +32,66 @@ def signup(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def sign_in_attempt_count(request: HttpRequest) -> None:
+    """Count a sign-in attempt from this address; raises RateLimited past the limit."""
+    rate_limit_hit(
+        scope="sign-in",
+        who=request.META.get("REMOTE_ADDR", "unknown"),
+        limit=settings.SIGN_INS_PER_MINUTE,
+        window_seconds=60,
+        message="Too many sign-in attempts from your network. Wait a minute and try again.",
+    )
+
+
+class SignInView(auth_views.LoginView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            sign_in_attempt_count(request)
+        except RateLimited as error:
+            form = self.get_form()
+            form.add_error(None, error.message)
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            response["Retry-After"] = str(error.retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
+
+
+def _account_page(request: HttpRequest, **context: Any) -> HttpResponse:
+    user = signed_in_user(request)
+    return render(
+        request,
+        "accounts/account.html",
+        {"api_keys": api_keys_for(user), "balance": balance_for(user), **context},
+    )
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    return _account_page(request)
+
+
+@login_required
+@require_POST
+def api_key_new(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    try:
+        api_key, key = api_key_create(user=user, name=request.POST.get("name", ""))
+    except DomainError as error:
+        return _account_page(request, key_error=error.message)
+    # Rendered, not redirected: the key is shown this once and is stored nowhere.
+    return _account_page(request, new_key=key, new_key_name=api_key.name)
+
+
+@login_required
+@require_POST
+def api_key_delete(request: HttpRequest, api_key_id: int) -> HttpResponse:
+    user = signed_in_user(request)
+    try:
+        api_key_revoke(user=user, api_key_id=api_key_id)
+        messages.success(request, "The API key was revoked; requests using it are now refused.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("account")

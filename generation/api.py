@@ -1,8 +1,5 @@
 """JSON API for models and generations (DESIGN.md section 4): thin callers of services."""
 
-from typing import cast
-
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from generation.payloads import generation_payload, model_payload
@@ -14,6 +11,7 @@ from generation.selectors import (
 )
 from generation.services import generation_submit
 from rollerai.api import api_endpoint, json_body, query_int
+from rollerai.auth import signed_in_user
 
 
 def _generation_response(request: HttpRequest, generation_id: object, status: int) -> JsonResponse:
@@ -33,9 +31,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 
 def generation_create(request: HttpRequest) -> HttpResponse:
-    # api_endpoint has already turned anonymous requests away.
-    user = cast(User, request.user)
-    generation = generation_submit(user=user, data=json_body(request))
+    generation = generation_submit(user=signed_in_user(request), data=json_body(request))
     return _generation_response(request, generation.id, status=202)
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from generation.events import user_group
+from rollerai.live import user_group
 
 # Close code for "not signed in" (4000-4999 are free for applications).
 CLOSE_NOT_AUTHENTICATED = 4401
@@ -31,4 +31,7 @@ class GenerationConsumer(AsyncJsonWebsocketConsumer):
         pass
 
     async def generation_update(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])
+
+    async def balance_update(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

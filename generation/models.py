@@ -68,6 +68,10 @@ class Generation(models.Model):
     progress_step = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     credits_charged = models.PositiveIntegerField(default=0)
+    # A client's retry key: the same key from the same user returns this generation again, and
+    # the fingerprint of the original request tells a retry from a different request.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -76,6 +80,13 @@ class Generation(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="generation_user_newest")
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="one_generation_per_idempotency_key",
+            )
         ]
 
     def __str__(self) -> str:

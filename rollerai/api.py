@@ -13,13 +13,22 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from rollerai.exceptions import Conflict, DomainError, InsufficientCredits, InvalidRequest, NotFound
+from accounts.services import api_key_authenticate
+from rollerai.exceptions import (
+    Conflict,
+    DomainError,
+    InsufficientCredits,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+)
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidRequest: 400,
     InsufficientCredits: 402,
     NotFound: 404,
     Conflict: 409,
+    RateLimited: 429,
 }
 
 View = Callable[..., HttpResponse]
@@ -59,15 +68,32 @@ def api_endpoint(methods: dict[str, View]) -> View:
             )
             response["Allow"] = ", ".join(methods)
             return response
-        if not request.user.is_authenticated:
+        authorization = request.headers.get("Authorization")
+        if authorization is not None:
+            scheme, _, key = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                return error_response(
+                    401, "invalid_authorization", "Send the key as 'Authorization: Bearer <key>'."
+                )
+            key_user = api_key_authenticate(key.strip())
+            if key_user is None:
+                return error_response(
+                    401, "invalid_api_key", "This API key is unknown or has been revoked."
+                )
+            request.user = key_user
+        elif not request.user.is_authenticated:
             return error_response(401, "not_authenticated", "Sign in to use the API.")
-        # Cookie sessions are what browsers send on their own; writes need the CSRF token too.
-        if request.method not in ("GET", "HEAD", "OPTIONS") and _csrf_rejected(request):
+        # Cookies are sent by browsers on their own, so cookie-authenticated writes must carry
+        # the CSRF token too; an API key is never sent implicitly.
+        elif request.method not in ("GET", "HEAD", "OPTIONS") and _csrf_rejected(request):
             return error_response(403, "csrf_failed", "The CSRF token is missing or wrong.")
         try:
             return view(request, *args, **kwargs)
         except DomainError as error:
-            return error_response(_status(error), error.code, error.message, error.field)
+            response = error_response(_status(error), error.code, error.message, error.field)
+            if isinstance(error, RateLimited):
+                response["Retry-After"] = str(error.retry_after)
+            return response
         except RequestDataTooBig:
             return error_response(413, "body_too_large", "The request body is too large.")
 

@@ -61,6 +61,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.site",
             ],
         },
     },
@@ -135,3 +136,21 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Credits every new account starts with.
+SIGNUP_CREDITS = env.int("SIGNUP_CREDITS", default=10)
+# Per-user submission limits (enforced in Redis, so they hold across web processes) and the
+# most generations one user may have queued or running at once.
+SUBMISSIONS_PER_MINUTE = env.int("SUBMISSIONS_PER_MINUTE", default=20)
+MAX_ACTIVE_GENERATIONS = env.int("MAX_ACTIVE_GENERATIONS", default=8)
+# Sign-in attempts per client IP address per minute (password and Firebase).
+SIGN_INS_PER_MINUTE = env.int("SIGN_INS_PER_MINUTE", default=10)
+
+# Firebase sign-in is offered only when a project is configured. The web config is public by
+# design (it identifies the project to the browser SDK); FIREBASE_CREDENTIALS, a service account
+# file, is only needed to check whether tokens have been revoked.
+FIREBASE_PROJECT_ID = env.str("FIREBASE_PROJECT_ID", default="")
+FIREBASE_WEB_API_KEY = env.str("FIREBASE_WEB_API_KEY", default="")
+FIREBASE_AUTH_DOMAIN = env.str("FIREBASE_AUTH_DOMAIN", default="")
+FIREBASE_APP_ID = env.str("FIREBASE_APP_ID", default="")
+FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
