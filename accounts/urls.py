@@ -10,4 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api-keys/", views.api_key_new, name="api-key-new"),
     path("api-keys/<int:api_key_id>/revoke/", views.api_key_delete, name="api-key-revoke"),
+    path("firebase/", views.firebase_sign_in, name="firebase-sign-in"),
+    path("firebase/link/", views.firebase_link_new, name="firebase-link"),
 ]

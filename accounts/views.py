@@ -1,4 +1,5 @@
-"""Sign-up, sign-in (rate-limited per address), and the account page with API keys."""
+"""Sign-up, sign-in (password or Firebase, rate-limited per address), and the account page with
+API keys and the Firebase link."""
 
 from typing import Any
 
@@ -9,15 +10,23 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.firebase import (
+    FirebaseIdentity,
+    account_for_firebase,
+    firebase_link,
+    firebase_token_verify,
+)
 from accounts.selectors import api_keys_for
 from accounts.services import account_create, api_key_create, api_key_revoke
 from billing.selectors import balance_for
+from rollerai.api import domain_error_response, error_response, json_body
 from rollerai.auth import signed_in_user
-from rollerai.exceptions import DomainError, RateLimited
+from rollerai.exceptions import DomainError, InvalidRequest, RateLimited
 from rollerai.ratelimit import rate_limit_hit
 
 
@@ -95,3 +104,56 @@ def api_key_delete(request: HttpRequest, api_key_id: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("account")
+
+
+def _post_only(request: HttpRequest) -> JsonResponse | None:
+    if request.method == "POST":
+        return None
+    response = error_response(405, "method_not_allowed", f"{request.method} is not allowed here.")
+    response["Allow"] = "POST"
+    return response
+
+
+def _firebase_identity(body: Any) -> FirebaseIdentity:
+    id_token = body.get("id_token") if isinstance(body, dict) else None
+    if not isinstance(id_token, str) or not id_token:
+        raise InvalidRequest(
+            "Send the Firebase ID token as 'id_token'.", code="required", field="id_token"
+        )
+    return firebase_token_verify(id_token=id_token)
+
+
+def _redirect_after_sign_in(request: HttpRequest, next_url: Any) -> str:
+    # Only our own pages: an open redirect would let a link hand the new session to anyone.
+    if isinstance(next_url, str) and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def firebase_sign_in(request: HttpRequest) -> HttpResponse:
+    """Signs in with a Firebase ID token from the browser SDK (CSRF-checked like any form)."""
+    if (refused := _post_only(request)) is not None:
+        return refused
+    try:
+        sign_in_attempt_count(request)
+        body = json_body(request)
+        user = account_for_firebase(identity=_firebase_identity(body))
+    except DomainError as error:
+        return domain_error_response(error)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return JsonResponse({"redirect": _redirect_after_sign_in(request, body.get("next"))})
+
+
+def firebase_link_new(request: HttpRequest) -> HttpResponse:
+    """Links a Firebase identity to the signed-in account, so it signs in here from now on."""
+    if (refused := _post_only(request)) is not None:
+        return refused
+    if not request.user.is_authenticated:
+        return error_response(401, "not_authenticated", "Sign in to link a Firebase account.")
+    try:
+        firebase_link(user=signed_in_user(request), identity=_firebase_identity(json_body(request)))
+    except DomainError as error:
+        return domain_error_response(error)
+    return JsonResponse({"linked": True})

@@ -6,11 +6,11 @@ from django.db import models
 
 class CreditEntry(models.Model):
     class Kind(models.TextChoices):
-        SIGNUP_GRANT = "signup_grant"
-        PURCHASE = "purchase"
-        GENERATION_DEBIT = "generation_debit"
-        GENERATION_REFUND = "generation_refund"
-        STAFF_ADJUSTMENT = "staff_adjustment"
+        SIGNUP_GRANT = "signup_grant", "Welcome credits"
+        PURCHASE = "purchase", "Purchase"
+        GENERATION_DEBIT = "generation_debit", "Generation"
+        GENERATION_REFUND = "generation_refund", "Refund"
+        STAFF_ADJUSTMENT = "staff_adjustment", "Adjustment by staff"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries"

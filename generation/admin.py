@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from generation.models import DiffusionModel, Generation, GenerationImage
+from generation.services import generation_cancel
+from rollerai.exceptions import DomainError
 
 
 @admin.register(DiffusionModel)
@@ -21,11 +25,31 @@ class GenerationImageInline(admin.TabularInline):
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
     list_display = ["id", "user", "model", "status", "short_prompt", "created_at", "finished_at"]
-    list_filter = ["status", "model"]
+    list_filter = ["status", "model", "created_at"]
     search_fields = ["prompt", "user__username", "=id"]
     raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "started_at", "finished_at", "progress_step"]
+    readonly_fields = [
+        "status",
+        "credits_charged",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "progress_step",
+        "idempotency_key",
+    ]
     inlines = [GenerationImageInline]
+    actions = ["cancel"]
+
+    @admin.action(description="Cancel and refund", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Generation]) -> None:
+        canceled = 0
+        for generation in queryset.select_related("user"):
+            try:
+                generation_cancel(user=generation.user, generation_id=generation.id)
+                canceled += 1
+            except DomainError as error:
+                self.message_user(request, f"{generation.id}: {error.message}", messages.WARNING)
+        self.message_user(request, f"Cancelled and refunded {canceled} generation(s).")
 
     @admin.display(description="prompt")
     def short_prompt(self, generation: Generation) -> str:

@@ -9,7 +9,7 @@ from generation.selectors import (
     generation_position,
     models_enabled,
 )
-from generation.services import generation_submit
+from generation.services import generation_cancel, generation_submit
 from rollerai.api import api_endpoint, json_body, query_int
 from rollerai.auth import signed_in_user
 
@@ -31,8 +31,17 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 
 def generation_create(request: HttpRequest) -> HttpResponse:
-    generation = generation_submit(user=signed_in_user(request), data=json_body(request))
+    generation = generation_submit(
+        user=signed_in_user(request),
+        data=json_body(request),
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+    )
     return _generation_response(request, generation.id, status=202)
+
+
+def generation_cancel_request(request: HttpRequest, generation_id: object) -> HttpResponse:
+    generation = generation_cancel(user=signed_in_user(request), generation_id=generation_id)
+    return _generation_response(request, generation.id, status=200)
 
 
 def generation_list(request: HttpRequest) -> HttpResponse:
@@ -63,3 +72,4 @@ def generation_detail(request: HttpRequest, generation_id: object) -> HttpRespon
 models = api_endpoint({"GET": model_list})
 generations = api_endpoint({"GET": generation_list, "POST": generation_create})
 generation = api_endpoint({"GET": generation_detail})
+generation_cancel_endpoint = api_endpoint({"POST": generation_cancel_request})

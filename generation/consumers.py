@@ -20,7 +20,8 @@ class GenerationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        # API clients that sent their key as a subprotocol expect it echoed back.
+        await self.accept(subprotocol=self.scope.get("subprotocol"))
 
     async def disconnect(self, code: int) -> None:
         if self.group is not None:

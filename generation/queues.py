@@ -38,3 +38,24 @@ def generation_enqueue(generation: Generation) -> None:
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
     )
+
+
+# A running generation is stopped by a flag its worker checks after every step; an hour is far
+# longer than any step takes.
+CANCEL_FLAG_SECONDS = 3600
+
+
+def _cancel_flag(generation_id: object) -> str:
+    return f"generation:{generation_id}:cancel"
+
+
+def generation_job_remove(generation: Generation) -> None:
+    model_queue(generation.model).remove(str(generation.id))
+
+
+def cancel_flag_set(generation_id: object) -> None:
+    django_rq.get_connection("default").set(_cancel_flag(generation_id), 1, ex=CANCEL_FLAG_SECONDS)
+
+
+def cancel_requested(generation_id: object) -> bool:
+    return bool(django_rq.get_connection("default").exists(_cancel_flag(generation_id)))

@@ -1,26 +1,43 @@
-"""Everything that changes a generation: submitting it, and each step of its life on a worker.
+"""Everything that changes a generation: submitting and paying for it, cancelling it, and each
+step of its life on a worker.
 
 Status changes are conditional updates (`filter(status=...).update(...)`), so that a worker, a
-cancel and a retry racing for the same generation can never both win.
+cancel and a retry racing for the same generation can never both win; whoever moves a
+generation to failed or canceled refunds it, and the ledger refunds a generation at most once.
 """
 
+import hashlib
+import json
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from accounts.models import Profile
+from billing.services import credits_debit, credits_refund
 from generation.events import generation_event_publish
 from generation.models import DiffusionModel, Generation, GenerationImage
 from generation.payloads import images_payload
-from generation.queues import generation_enqueue, queue_length
+from generation.queues import (
+    cancel_flag_set,
+    generation_enqueue,
+    generation_job_remove,
+    queue_length,
+)
 from generation.validation import generation_request_validate
+from rollerai.exceptions import Conflict, InvalidRequest, NotFound, RateLimited
+from rollerai.ratelimit import rate_limit_hit
 
 log = logging.getLogger(__name__)
 Status = Generation.Status
+ACTIVE = (Status.QUEUED, Status.RUNNING)
+MAX_IDEMPOTENCY_KEY_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -35,24 +52,89 @@ class StoredImage:
     thumbnail_name: str
 
 
-def generation_submit(*, user: User, data: Any) -> Generation:
-    """Validate a request, record it as queued and put it on its model's queue."""
-    request = generation_request_validate(data)
-    with transaction.atomic():
-        generation = Generation.objects.create(
-            user=user,
-            model=request.model,
-            prompt=request.prompt,
-            negative_prompt=request.negative_prompt,
-            width=request.width,
-            height=request.height,
-            steps=request.steps,
-            guidance=request.guidance,
-            seed=request.seed,
-            count=request.count,
+def _fingerprint(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _generation_for_idempotency_key(*, user: User, key: str, fingerprint: str) -> Generation | None:
+    generation = Generation.objects.filter(user=user, idempotency_key=key).first()
+    if generation is not None and generation.request_fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
         )
-        # Only a committed generation may reach a worker, or the worker would not find it.
-        transaction.on_commit(lambda: _generation_queue(generation))
+    return generation
+
+
+def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Generation:
+    """Validate a request, charge for it and put it on its model's queue.
+
+    With an idempotency key, a retry of the same request returns the generation the first one
+    made, charged once.
+    """
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidRequest(
+            f"An Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+            code="invalid_idempotency_key",
+        )
+    request = generation_request_validate(data)
+    fingerprint = _fingerprint(data) if idempotency_key else ""
+    if idempotency_key:
+        existing = _generation_for_idempotency_key(
+            user=user, key=idempotency_key, fingerprint=fingerprint
+        )
+        if existing is not None:
+            return existing
+    rate_limit_hit(
+        scope="submit",
+        who=str(user.pk),
+        limit=settings.SUBMISSIONS_PER_MINUTE,
+        window_seconds=60,
+        message=f"You can start at most {settings.SUBMISSIONS_PER_MINUTE} generations a minute.",
+    )
+    cost = request.count * request.model.credits_per_image
+    try:
+        with transaction.atomic():
+            # Locking the profile serialises one user's submissions, so the limit on active
+            # generations below cannot be raced past.
+            Profile.objects.select_for_update().filter(user=user).first()
+            if Generation.objects.filter(user=user, status__in=ACTIVE).count() >= (
+                settings.MAX_ACTIVE_GENERATIONS
+            ):
+                raise RateLimited(
+                    f"You already have {settings.MAX_ACTIVE_GENERATIONS} generations waiting or "
+                    "running. Start more when one of them is done.",
+                    retry_after=10,
+                )
+            generation_id = uuid.uuid4()
+            credits_debit(user=user, amount=cost, reference=str(generation_id))
+            generation = Generation.objects.create(
+                id=generation_id,
+                user=user,
+                model=request.model,
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt,
+                width=request.width,
+                height=request.height,
+                steps=request.steps,
+                guidance=request.guidance,
+                seed=request.seed,
+                count=request.count,
+                credits_charged=cost,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+            # Only a committed generation may reach a worker, or the worker would not find it.
+            transaction.on_commit(lambda: _generation_queue(generation))
+    except IntegrityError:
+        # Two requests with the same key raced and the other one created the generation; its
+        # transaction, and so its charge, is the only one that counts.
+        winner = idempotency_key and _generation_for_idempotency_key(
+            user=user, key=idempotency_key, fingerprint=fingerprint
+        )
+        if not winner:
+            raise
+        return winner
     return generation
 
 
@@ -69,6 +151,58 @@ def _generation_queue(generation: Generation) -> None:
             error="The job queue is unreachable right now. Please try again in a moment.",
         )
         generation.refresh_from_db()
+
+
+def _generation_end(*, generation_id: Any, from_statuses: tuple[str, ...], **fields: Any) -> bool:
+    """Move an unfinished generation to failed or canceled and refund it, in one transaction."""
+    with transaction.atomic():
+        ended = Generation.objects.filter(id=generation_id, status__in=from_statuses).update(
+            finished_at=timezone.now(), **fields
+        )
+        if not ended:
+            return False
+        generation = Generation.objects.select_related("user").get(id=generation_id)
+        credits_refund(
+            user=generation.user, amount=generation.credits_charged, generation_id=generation.id
+        )
+        transaction.on_commit(lambda: generation_event_publish(generation))
+    return True
+
+
+def generation_cancel(*, user: User, generation_id: Any) -> Generation:
+    """Cancel the user's own unfinished generation and refund it.
+
+    A queued one leaves its queue at once; a running one is marked canceled now and its worker
+    stops at the next step.
+    """
+    generation = (
+        Generation.objects.select_related("model").filter(id=generation_id, user=user).first()
+    )
+    if generation is None:
+        raise NotFound("No such generation.")
+    # A worker may claim it between our read and our update; then the second round sees it
+    # running. Nothing else can happen to an unfinished generation in between.
+    for _ in range(2):
+        if generation.status == Status.QUEUED:
+            if _generation_end(
+                generation_id=generation.id, from_statuses=(Status.QUEUED,), status=Status.CANCELED
+            ):
+                generation_job_remove(generation)
+                break
+        elif generation.status == Status.RUNNING:
+            cancel_flag_set(generation.id)
+            if _generation_end(
+                generation_id=generation.id, from_statuses=(Status.RUNNING,), status=Status.CANCELED
+            ):
+                break
+        else:
+            raise Conflict(
+                f"This generation has already {generation.status}; there is nothing to cancel.",
+                code="already_finished",
+            )
+        generation.refresh_from_db()
+    generation.refresh_from_db()
+    return generation
 
 
 def generation_start(*, generation_id: Any) -> Generation | None:
@@ -114,13 +248,10 @@ def generation_succeed(*, generation: Generation, images: list[StoredImage]) -> 
 
 
 def generation_fail(*, generation_id: Any, error: str) -> bool:
-    """Mark an unfinished generation failed with a message meant for its owner."""
-    failed = Generation.objects.filter(
-        id=generation_id, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(status=Status.FAILED, error=error, finished_at=timezone.now())
-    if failed:
-        generation_event_publish(Generation.objects.get(id=generation_id))
-    return bool(failed)
+    """Mark an unfinished generation failed with a message meant for its owner, and refund it."""
+    return _generation_end(
+        generation_id=generation_id, from_statuses=ACTIVE, status=Status.FAILED, error=error
+    )
 
 
 def generation_release(*, generation_id: Any) -> bool:

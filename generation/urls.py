@@ -23,4 +23,9 @@ api_urlpatterns = [
     path("models", api.models, name="api-models"),
     path("generations", api.generations, name="api-generations"),
     path("generations/<uuid:generation_id>", api.generation, name="api-generation"),
+    path(
+        "generations/<uuid:generation_id>/cancel",
+        api.generation_cancel_endpoint,
+        name="api-generation-cancel",
+    ),
 ]

@@ -21,6 +21,7 @@ from rollerai.exceptions import (
     InvalidRequest,
     NotFound,
     RateLimited,
+    Unavailable,
 )
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -29,16 +30,21 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     RateLimited: 429,
+    Unavailable: 503,
 }
 
 View = Callable[..., HttpResponse]
 
 
-def _status(error: DomainError) -> int:
-    for error_class, status in STATUS_BY_ERROR.items():
-        if isinstance(error, error_class):
-            return status
-    return 400
+def domain_error_response(error: DomainError) -> JsonResponse:
+    """The one mapping from domain errors to HTTP: status, JSON error shape, Retry-After."""
+    status = next(
+        (status for kind, status in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400
+    )
+    response = error_response(status, error.code, error.message, error.field)
+    if isinstance(error, RateLimited):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -90,10 +96,7 @@ def api_endpoint(methods: dict[str, View]) -> View:
         try:
             return view(request, *args, **kwargs)
         except DomainError as error:
-            response = error_response(_status(error), error.code, error.message, error.field)
-            if isinstance(error, RateLimited):
-                response["Retry-After"] = str(error.retry_after)
-            return response
+            return domain_error_response(error)
         except RequestDataTooBig:
             return error_response(413, "body_too_large", "The request body is too large.")
 

@@ -8,17 +8,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rollerai.settings")
 # Django must be set up before anything imports models (the consumers below do).
 django_http = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.websocket_auth import WebsocketAuth  # noqa: E402
 from generation.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_http,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": WebsocketAuth(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -30,6 +30,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """Something the request needs (a third-party service) cannot be reached right now."""
+
+    code = "unavailable"
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
 

@@ -7,6 +7,7 @@ from typing import Any
 import torch
 
 from generation.models import Generation
+from generation.queues import cancel_requested
 from generation.services import (
     StoredImage,
     generation_fail,
@@ -20,6 +21,10 @@ from worker.pipelines import ModelLoadError, PipelineCache
 from worker.progress import ProgressThrottle
 
 log = logging.getLogger(__name__)
+
+
+class GenerationCanceled(Exception):
+    """Raised from the step callback to stop sampling a generation its owner cancelled."""
 
 
 def failure_message(error: BaseException) -> str:
@@ -50,6 +55,11 @@ def generation_run(
             )
             for index, image in enumerate(images)
         ]
+    except GenerationCanceled:
+        # Already marked canceled and refunded by whoever cancelled it.
+        images_delete(stored)
+        log.info("Generation %s was cancelled while running; stopped", generation.id)
+        return
     except Exception as error:
         images_delete(stored)
         generation_fail(generation_id=generation.id, error=failure_message(error))
@@ -81,6 +91,8 @@ def _sample(pipeline: Any, generation: Generation, events_per_second: float) -> 
         _pipeline: Any, step_index: int, _timestep: Any, tensors: dict[str, Any]
     ) -> dict[str, Any]:
         step = step_index + 1
+        if cancel_requested(generation.id):
+            raise GenerationCanceled
         if throttle.due(step):
             generation_progress(generation=generation, step=step)
         return tensors

@@ -22,13 +22,26 @@
 
   function field(name) { return form.elements.namedItem(name); }
 
+  function selectedModel() {
+    return models.find((m) => m.slug === field("model").value);
+  }
+
+  function showCost() {
+    const model = selectedModel();
+    const cost = document.getElementById("cost");
+    if (!model || !cost) return;
+    const credits = model.credits_per_image * (Number(field("count").value) || 1);
+    cost.textContent = `Costs ${credits} credit${credits === 1 ? "" : "s"}.`;
+  }
+
   function applyModelLimits() {
-    const model = models.find((m) => m.slug === field("model").value);
+    const model = selectedModel();
     if (!model) return;
     field("width").max = model.max_width; field("width").value = model.default_width;
     field("height").max = model.max_height; field("height").value = model.default_height;
     field("steps").max = model.max_steps; field("steps").value = model.default_steps;
     field("guidance").max = model.max_guidance; field("guidance").value = model.default_guidance;
+    showCost();
   }
 
   function clearErrors() {
@@ -44,6 +57,12 @@
       if (details && details.contains(slot)) details.open = true;
     } else {
       formError.textContent = error.message;
+    }
+    if (error.code === "insufficient_credits") {
+      const link = document.createElement("a");
+      link.href = "/billing/";
+      link.textContent = " Get more credits.";
+      formError.appendChild(link);
     }
   }
 
@@ -74,6 +93,7 @@
     card.querySelector(".detail").textContent =
       `${generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
     card.querySelector(".progress").max = generation.steps;
+    card.querySelector(".cancel").dataset.id = generation.id;
     grid.prepend(card);
     const empty = document.getElementById("no-generations");
     if (empty) empty.remove();
@@ -102,6 +122,7 @@
     card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
     const progress = card.querySelector(".progress");
     const state = card.querySelector(".state");
+    card.querySelector(".cancel").hidden = !(event.status === "queued" || event.status === "running");
     if (event.status === "queued") {
       progress.hidden = false;
       state.textContent = event.position ? `Position ${event.position} in the queue` : "Waiting in the queue";
@@ -118,19 +139,29 @@
     }
   }
 
+  // Kept until the server has answered, so that pressing Generate again after a network error
+  // retries the same request instead of paying for a second one.
+  let idempotencyKey = null;
+
   form.addEventListener("submit", async (submitEvent) => {
     submitEvent.preventDefault();
     clearErrors();
+    idempotencyKey = idempotencyKey || (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));
     const button = document.getElementById("generate");
     button.disabled = true;
     try {
       const response = await fetch("/api/v1/generations", {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        headers: {
+          "Content-Type": "application/json",
+          "X-CSRFToken": csrfToken(),
+          "Idempotency-Key": idempotencyKey,
+        },
         body: JSON.stringify(requestBody()),
         credentials: "same-origin",
       });
       const data = await response.json().catch(() => null);
+      idempotencyKey = null;
       if (!response.ok) {
         showError((data && data.error) || { message: `The server answered ${response.status}.` });
         return;
@@ -144,26 +175,37 @@
     }
   });
 
-  function connect(delay) {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/generations/`);
-    socket.addEventListener("open", () => {
-      delay = 1000;
-      liveStatus.textContent = "Live updates on.";
-      liveStatus.dataset.state = "open";
-    });
-    socket.addEventListener("message", (message) => {
-      const event = JSON.parse(message.data);
-      if (event.type === "generation") update(event);
-    });
-    socket.addEventListener("close", () => {
-      liveStatus.textContent = "Live updates paused; reconnecting…";
-      liveStatus.dataset.state = "closed";
-      setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
-    });
-  }
+  window.rollerLive.on("generation", update);
+  window.rollerLive.on("open", () => {
+    liveStatus.textContent = "Live updates on.";
+    liveStatus.dataset.state = "open";
+  });
+  window.rollerLive.on("close", () => {
+    liveStatus.textContent = "Live updates paused; reconnecting…";
+    liveStatus.dataset.state = "closed";
+  });
+
+  grid.addEventListener("click", async (clickEvent) => {
+    const button = clickEvent.target.closest(".cancel");
+    if (!button) return;
+    button.disabled = true;
+    const card = button.closest(".generation");
+    const response = await fetch(`/api/v1/generations/${card.dataset.id}/cancel`, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrfToken() },
+      credentials: "same-origin",
+    }).catch(() => null);
+    const data = response && (await response.json().catch(() => null));
+    button.disabled = false;
+    if (response && response.ok) {
+      update(data);
+    } else {
+      card.querySelector(".state").textContent =
+        (data && data.error && data.error.message) || "Could not cancel it. Try again.";
+    }
+  });
 
   field("model").addEventListener("change", applyModelLimits);
+  field("count").addEventListener("input", showCost);
   applyModelLimits();
-  connect(1000);
 })();

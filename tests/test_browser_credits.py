@@ -1,0 +1,39 @@
+"""In a real browser: a new account sees its credits, the balance drops when it generates and
+comes back, live, when it cancels a job that is still queued."""
+
+from typing import Any
+
+import pytest
+
+from conftest import ARTIFACTS_DIR, PASSWORD
+
+
+@pytest.mark.browser
+def test_the_balance_follows_submit_and_cancel_without_reloading(
+    web_server: str, transactional_db: None, tiny_model: Any, browser_page: Any
+) -> None:
+    # No worker runs here, so the generation stays queued until it is cancelled.
+    page = browser_page
+    page.goto(f"{web_server}/accounts/signup/")
+    page.fill("#id_username", "erin")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#live-status[data-state=open]")
+    assert page.inner_text("#balance") == "10 credits"
+    page.evaluate("window.pageLoadMarker = 'same page'")
+
+    page.fill("#prompt", "a paper boat on a pond")
+    page.click("#generate")
+    page.wait_for_selector(".generation[data-status=queued]")
+    page.wait_for_function("document.getElementById('balance').textContent === '9 credits'")
+
+    page.click(".generation[data-status=queued] .cancel")
+    page.wait_for_selector(".generation[data-status=canceled]")
+    page.wait_for_function("document.getElementById('balance').textContent === '10 credits'")
+
+    assert page.evaluate("window.pageLoadMarker") == "same page"
+    assert page.inner_text(".generation .status") == "Canceled"
+    assert not page.is_visible(".generation .cancel")
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS_DIR / "credits.png"), full_page=True)
