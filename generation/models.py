@@ -9,6 +9,13 @@ from django.db import models
 class DiffusionModel(models.Model):
     """A diffusion pipeline that workers can load, with the limits users must stay within."""
 
+    class Family(models.TextChoices):
+        # All load through diffusers' AutoPipelineForText2Image; the family says how their
+        # latents look (for live previews) and what sensible defaults are.
+        SD = "sd", "Stable Diffusion 1.x / 2.x"
+        SDXL = "sdxl", "Stable Diffusion XL"
+        TURBO = "turbo", "Few-step (SD-Turbo, SDXL-Turbo, LCM)"
+
     slug = models.SlugField(unique=True, help_text="Short name used by the API and in queue names.")
     name = models.CharField(max_length=100)
     source = models.CharField(
@@ -17,6 +24,7 @@ class DiffusionModel(models.Model):
         "(relative folders are looked up under MODELS_DIR).",
     )
     description = models.TextField(blank=True)
+    family = models.CharField(max_length=10, choices=Family.choices, default=Family.SD)
     is_demo = models.BooleanField(
         default=False, help_text="Random weights for trying the site out: its images are noise."
     )
@@ -66,6 +74,14 @@ class Generation(models.Model):
     count = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress_step = models.PositiveSmallIntegerField(default=0)
+    # Paying users' jobs wait in their model's high-priority queue, which workers drain first.
+    high_priority = models.BooleanField(default=False)
+    # How many times a worker has started it; a worker death puts it back only once.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    worker_name = models.CharField(max_length=200, blank=True)
+    is_public = models.BooleanField(default=False)
+    # Set when it is first made public; the share link stays the same if it is made public again.
+    share_token = models.CharField(max_length=32, unique=True, null=True, blank=True)
     error = models.TextField(blank=True)
     credits_charged = models.PositiveIntegerField(default=0)
     # A client's retry key: the same key from the same user returns this generation again, and
@@ -79,7 +95,18 @@ class Generation(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["user", "-created_at", "-id"], name="generation_user_newest")
+            models.Index(fields=["user", "-created_at", "-id"], name="generation_user_newest"),
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(is_public=True),
+                name="generation_public_newest",
+            ),
+            # The reaper and reconciler look for unfinished generations only.
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="generation_unfinished",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
