@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import ApiKey, Profile
 from billing.models import CreditEntry
 from billing.services import credits_grant
+from gallery.services import generations_delete_all
 from rollerai.exceptions import InvalidRequest, NotFound
 
 API_KEY_PREFIX = "rai_"
@@ -76,3 +77,10 @@ def api_key_authenticate(key: str) -> User | None:
     ):
         ApiKey.objects.filter(id=api_key.id).update(last_used_at=now)
     return api_key.user
+
+
+def account_delete(*, user: User) -> None:
+    """Delete an account for good: its generations and their image files in storage first (the
+    database cascade cannot reach files), then the user with everything else that is theirs."""
+    generations_delete_all(user=user)
+    user.delete()

@@ -12,4 +12,5 @@ urlpatterns = [
     path("api-keys/<int:api_key_id>/revoke/", views.api_key_delete, name="api-key-revoke"),
     path("firebase/", views.firebase_sign_in, name="firebase-sign-in"),
     path("firebase/link/", views.firebase_link_new, name="firebase-link"),
+    path("delete/", views.account_delete_request, name="account-delete"),
 ]

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
@@ -22,7 +22,7 @@ from accounts.firebase import (
     firebase_token_verify,
 )
 from accounts.selectors import api_keys_for
-from accounts.services import account_create, api_key_create, api_key_revoke
+from accounts.services import account_create, account_delete, api_key_create, api_key_revoke
 from billing.selectors import balance_for
 from rollerai.api import domain_error_response, error_response, json_body
 from rollerai.auth import signed_in_user
@@ -157,3 +157,21 @@ def firebase_link_new(request: HttpRequest) -> HttpResponse:
     except DomainError as error:
         return domain_error_response(error)
     return JsonResponse({"linked": True})
+
+
+@login_required
+@require_POST
+def account_delete_request(request: HttpRequest) -> HttpResponse:
+    """Deletes the signed-in account once its username has been typed again as confirmation."""
+    user = signed_in_user(request)
+    if request.POST.get("confirm_username", "").strip() != user.get_username():
+        response = _account_page(
+            request,
+            delete_error="Type your username exactly as shown to confirm.",
+        )
+        response.status_code = 400
+        return response
+    account_delete(user=user)
+    logout(request)
+    messages.success(request, "Your account, its generations and their images were deleted.")
+    return redirect("login")

@@ -1,7 +1,19 @@
-"""The credit ledger: every change of a balance is one entry."""
+"""The credit ledger (every change of a balance is one entry), the credit packs on sale, and the
+Stripe payments and webhook events that turn into purchases."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
+
+# Common currencies Stripe counts in whole units (it has a few more); others are in 1/100.
+ZERO_DECIMAL_CURRENCIES = {"clp", "jpy", "krw", "vnd"}
+
+
+def money_display(amount: int, currency: str) -> str:
+    """An amount in Stripe's smallest unit as people read it: 500, "usd" -> "5.00 USD"."""
+    if currency.lower() in ZERO_DECIMAL_CURRENCIES:
+        return f"{amount} {currency.upper()}"
+    return f"{amount / 100:.2f} {currency.upper()}"
 
 
 class CreditEntry(models.Model):
@@ -11,6 +23,7 @@ class CreditEntry(models.Model):
         GENERATION_DEBIT = "generation_debit", "Generation"
         GENERATION_REFUND = "generation_refund", "Refund"
         STAFF_ADJUSTMENT = "staff_adjustment", "Adjustment by staff"
+        PURCHASE_REFUND = "purchase_refund", "Payment refunded"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries"
@@ -41,7 +54,13 @@ class CreditEntry(models.Model):
             models.UniqueConstraint(
                 fields=["kind", "reference"],
                 condition=models.Q(
-                    kind__in=["generation_debit", "generation_refund", "signup_grant", "purchase"]
+                    kind__in=[
+                        "generation_debit",
+                        "generation_refund",
+                        "signup_grant",
+                        "purchase",
+                        "purchase_refund",
+                    ]
                 ),
                 name="one_entry_per_kind_and_reference",
             ),
@@ -49,3 +68,120 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount:+d} {self.kind} for {self.user}"
+
+
+class CreditPack(models.Model):
+    """A number of credits sold for a fixed price, managed by staff in the admin."""
+
+    name = models.CharField(max_length=100)
+    credits = models.PositiveIntegerField()
+    price_cents = models.PositiveIntegerField(
+        help_text="In the currency's smallest unit (cents; whole yen for JPY)."
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="usd",
+        validators=[RegexValidator(r"^[a-z]{3}$", "Use the lower-case ISO code, e.g. usd or eur.")],
+        help_text="Lower-case ISO code, as Stripe writes it: usd, eur.",
+    )
+    stripe_price_id = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Optional. When set, Stripe charges this Price (keep its amount the same as "
+        "above); otherwise the checkout states the amount itself.",
+    )
+    active = models.BooleanField(default=True, help_text="Only active packs are on sale.")
+    sort_order = models.IntegerField(default=0, help_text="Lower numbers are listed first.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "price_cents", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(credits__gt=0), name="pack_credits_positive"),
+            models.CheckConstraint(
+                condition=models.Q(price_cents__gt=0), name="pack_price_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.credits} credits, {self.price_display})"
+
+    @property
+    def price_display(self) -> str:
+        return money_display(self.price_cents, self.currency)
+
+
+class Payment(models.Model):
+    """One Stripe Checkout Session for one pack, and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for checkout"
+        PROCESSING = "processing", "Payment processing"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Payment failed"
+        EXPIRED = "expired", "Checkout abandoned"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partly refunded"
+        REFUNDED = "refunded", "Refunded"
+
+    # Kept when the account is deleted: it is a record of money that changed hands.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="payments",
+    )
+    pack = models.ForeignKey(
+        CreditPack, on_delete=models.SET_NULL, null=True, blank=True, related_name="payments"
+    )
+    # What was sold, as it was when the checkout began: staff may edit the pack afterwards.
+    credits = models.PositiveIntegerField()
+    amount = models.PositiveIntegerField(help_text="In the currency's smallest unit.")
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    stripe_checkout_session_id = models.CharField(max_length=255, unique=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    checkout_url = models.CharField(
+        max_length=2000, blank=True, help_text="Stripe's payment page, while it is open."
+    )
+    amount_refunded = models.PositiveIntegerField(
+        default=0, help_text="Refunded so far, in the currency's smallest unit."
+    )
+    credits_deducted = models.PositiveIntegerField(
+        default=0, help_text="Credits taken back because of refunds."
+    )
+    credits_not_deducted = models.PositiveIntegerField(
+        default=0,
+        help_text="Credits a refund should have taken back but could not: already spent.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="payment_user_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.amount_display} for {self.credits} credits ({self.status})"
+
+    @property
+    def amount_display(self) -> str:
+        return money_display(self.amount, self.currency)
+
+
+class StripeEvent(models.Model):
+    """Every webhook event we processed, once: Stripe delivers at least once, sometimes more."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=200, blank=True, help_text="What processing it did.")
+    livemode = models.BooleanField(default=False)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,10 +1,10 @@
-"""Reads of balances and the ledger."""
+"""Reads of balances, the ledger, the packs on sale and payments."""
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet, Sum
 
 from accounts.models import Profile
-from billing.models import CreditEntry
+from billing.models import CreditEntry, CreditPack, Payment
 
 
 def balance_for(user: User) -> int:
@@ -17,3 +17,20 @@ def ledger_sum_for(user: User) -> int:
 
 def ledger_for(user: User, *, limit: int = 100) -> QuerySet[CreditEntry]:
     return CreditEntry.objects.filter(user=user).order_by("-created_at", "-id")[:limit]
+
+
+def credit_packs_on_sale() -> QuerySet[CreditPack]:
+    return CreditPack.objects.filter(active=True).order_by("sort_order", "price_cents", "id")
+
+
+def payments_for(user: User, *, limit: int = 50) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(user=user)
+        .select_related("pack")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def payment_for_checkout(user: User, *, session_id: str) -> Payment | None:
+    """The user's own payment for this Checkout Session; None for anyone else's."""
+    return Payment.objects.filter(user=user, stripe_checkout_session_id=session_id).first()

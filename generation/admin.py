@@ -9,8 +9,8 @@ from rollerai.exceptions import DomainError
 
 @admin.register(DiffusionModel)
 class DiffusionModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "source", "enabled", "is_demo", "credits_per_image"]
-    list_filter = ["enabled", "is_demo"]
+    list_display = ["name", "slug", "family", "source", "enabled", "is_demo", "credits_per_image"]
+    list_filter = ["enabled", "family", "is_demo"]
     search_fields = ["name", "slug", "source"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -2,16 +2,22 @@
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from gallery.services import generation_delete, generation_visibility_set
 from generation.payloads import generation_payload, model_payload
 from generation.selectors import (
+    generation_filters_parse,
     generation_get_for_user,
     generation_page_for_user,
-    generation_position,
     models_enabled,
 )
 from generation.services import generation_cancel, generation_submit
+from generation.standing import generation_standing
 from rollerai.api import api_endpoint, json_body, query_int
 from rollerai.auth import signed_in_user
+from rollerai.exceptions import InvalidRequest
+
+# What PATCH /api/v1/generations/<id> may change.
+CHANGEABLE_FIELDS = {"public"}
 
 
 def _generation_response(request: HttpRequest, generation_id: object, status: int) -> JsonResponse:
@@ -19,7 +25,7 @@ def _generation_response(request: HttpRequest, generation_id: object, status: in
     return JsonResponse(
         generation_payload(
             generation,
-            position=generation_position(generation),
+            standing=generation_standing(generation),
             absolute=request.build_absolute_uri,
         ),
         status=status,
@@ -49,13 +55,18 @@ def generation_list(request: HttpRequest) -> HttpResponse:
         user=request.user,
         cursor=request.GET.get("cursor"),
         limit=query_int(request, "limit", default=20, minimum=1, maximum=100),
+        filters=generation_filters_parse(
+            query=request.GET.get("q"),
+            model=request.GET.get("model"),
+            status=request.GET.get("status"),
+        ),
     )
     return JsonResponse(
         {
             "results": [
                 generation_payload(
                     generation,
-                    position=generation_position(generation),
+                    standing=generation_standing(generation),
                     absolute=request.build_absolute_uri,
                 )
                 for generation in page.generations
@@ -69,7 +80,33 @@ def generation_detail(request: HttpRequest, generation_id: object) -> HttpRespon
     return _generation_response(request, generation_id, status=200)
 
 
+def generation_change(request: HttpRequest, generation_id: object) -> HttpResponse:
+    body = json_body(request)
+    if not isinstance(body, dict):
+        raise InvalidRequest('Send a JSON object, e.g. {"public": true}.', code="invalid_body")
+    unknown = sorted(set(body) - CHANGEABLE_FIELDS)
+    if unknown:
+        raise InvalidRequest(
+            f"'{unknown[0]}' cannot be changed; only 'public' can.",
+            code="unknown_field",
+            field=unknown[0],
+        )
+    if not isinstance(body.get("public"), bool):
+        raise InvalidRequest("'public' must be true or false.", code="invalid", field="public")
+    generation_visibility_set(
+        user=signed_in_user(request), generation_id=generation_id, public=body["public"]
+    )
+    return _generation_response(request, generation_id, status=200)
+
+
+def generation_remove(request: HttpRequest, generation_id: object) -> HttpResponse:
+    generation_delete(user=signed_in_user(request), generation_id=generation_id)
+    return HttpResponse(status=204)
+
+
 models = api_endpoint({"GET": model_list})
 generations = api_endpoint({"GET": generation_list, "POST": generation_create})
-generation = api_endpoint({"GET": generation_detail})
+generation = api_endpoint(
+    {"GET": generation_detail, "PATCH": generation_change, "DELETE": generation_remove}
+)
 generation_cancel_endpoint = api_endpoint({"POST": generation_cancel_request})

@@ -3,7 +3,10 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.urls import reverse
+
 from generation.models import DiffusionModel, Generation
+from generation.standing import Standing
 
 
 def _relative(url: str) -> str:
@@ -31,6 +34,7 @@ def model_payload(model: DiffusionModel) -> dict[str, Any]:
         "name": model.name,
         "description": model.description,
         "is_demo": model.is_demo,
+        "family": model.family,
         "default_steps": model.default_steps,
         "max_steps": model.max_steps,
         "default_width": model.default_width,
@@ -50,7 +54,7 @@ def _timestamp(value: Any) -> str | None:
 def generation_payload(
     generation: Generation,
     *,
-    position: int | None,
+    standing: Standing | None,
     absolute: Callable[[str], str] = _relative,
 ) -> dict[str, Any]:
     return {
@@ -65,11 +69,17 @@ def generation_payload(
         "guidance": generation.guidance,
         "seed": generation.seed,
         "count": generation.count,
-        "position": position,
+        "position": standing.position if standing else None,
+        "eta_seconds": standing.eta_seconds if standing else None,
+        "waiting_for_worker": standing.waiting_for_worker if standing else False,
         "progress": {"step": generation.progress_step, "total": generation.steps},
         "images": images_payload(generation, absolute),
         "error": generation.error or None,
         "credits_charged": generation.credits_charged,
+        "is_public": generation.is_public,
+        "share_url": absolute(reverse("gallery-share", args=[generation.share_token]))
+        if generation.is_public and generation.share_token
+        else None,
         "created_at": _timestamp(generation.created_at),
         "started_at": _timestamp(generation.started_at),
         "finished_at": _timestamp(generation.finished_at),

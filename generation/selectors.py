@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
-from generation.models import DiffusionModel, Generation
-from generation.queues import queue_position
+from generation.models import DiffusionModel, Generation, GenerationImage
 from rollerai.exceptions import InvalidRequest, NotFound
 
 
@@ -31,10 +30,60 @@ def generation_get_for_user(*, user: Any, generation_id: Any) -> Generation:
     return generation
 
 
-def generation_position(generation: Generation) -> int | None:
-    if generation.status != Generation.Status.QUEUED:
-        return None
-    return queue_position(generation)
+def image_for_viewer(*, user: Any, generation_id: Any, index: int) -> GenerationImage:
+    """An image its owner may always see, and anybody may see while its generation is public.
+
+    Everything else is missing, so that nobody learns that a private image exists.
+    """
+    visible = Q(generation__is_public=True)
+    if user.is_authenticated:
+        visible |= Q(generation__user_id=user.pk)
+    image = (
+        GenerationImage.objects.select_related("generation")
+        .filter(visible, generation_id=generation_id, index=index)
+        .first()
+    )
+    if image is None:
+        raise NotFound("No such image.")
+    return image
+
+
+MAX_SEARCH_WORDS = 8
+
+
+@dataclass(frozen=True)
+class GenerationFilters:
+    """What a gallery or API list is narrowed to: words of the prompt, a model, a status."""
+
+    words: tuple[str, ...] = ()
+    model: str = ""
+    status: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.words or self.model or self.status)
+
+
+def generation_filters_parse(
+    *, query: str | None, model: str | None, status: str | None
+) -> GenerationFilters:
+    """Filters from a query string: `q` (every word must appear in the prompt), `model` (a
+    slug) and `status`."""
+    status = (status or "").strip()
+    if status and status not in Generation.Status.values:
+        raise InvalidRequest(
+            f"'status' must be one of: {', '.join(Generation.Status.values)}.",
+            code="invalid_choice",
+            field="status",
+        )
+    words = tuple(dict.fromkeys((query or "").lower().split()))
+    if len(words) > MAX_SEARCH_WORDS:
+        raise InvalidRequest(
+            f"Search for at most {MAX_SEARCH_WORDS} words at a time.",
+            code="too_many_words",
+            field="q",
+        )
+    return GenerationFilters(words=words, model=(model or "").strip(), status=status)
 
 
 @dataclass(frozen=True)
@@ -56,22 +105,55 @@ def _cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidRequest("The cursor is not valid.", code="invalid_cursor", field="cursor")
 
 
-def generation_page_for_user(*, user: Any, cursor: str | None, limit: int) -> GenerationPage:
-    """One page of the user's generations, newest first, continuing after `cursor`.
-
-    Keyset pagination on (created_at, id) keeps deep pages as fast as the first one.
-    """
-    generations = (
-        Generation.objects.filter(user_id=user.pk)
-        .select_related("model")
-        .prefetch_related("images")
-        .order_by("-created_at", "-id")
-    )
+def _page_after(
+    generations: QuerySet[Generation], *, cursor: str | None, limit: int
+) -> GenerationPage:
+    """Keyset pagination on (created_at, id), newest first: a deep page costs what the first one
+    does, and rows created meanwhile never shift a page."""
+    generations = generations.order_by("-created_at", "-id")
     if cursor:
         created_at, generation_id = _cursor_decode(cursor)
-        generations = generations.filter(
+        # The first condition is implied by the second; it is there because it is a plain range
+        # on the index, so the scan starts at the cursor instead of filtering its way to it.
+        generations = generations.filter(created_at__lte=created_at).filter(
             Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=generation_id)
         )
     rows = list(generations[: limit + 1])
     next_cursor = _cursor_encode(rows[limit - 1]) if len(rows) > limit else None
     return GenerationPage(generations=rows[:limit], next_cursor=next_cursor)
+
+
+def generation_page_for_user(
+    *,
+    user: Any,
+    cursor: str | None,
+    limit: int,
+    filters: GenerationFilters | None = None,
+) -> GenerationPage:
+    """One page of the user's generations, newest first, continuing after `cursor`."""
+    generations = (
+        Generation.objects.filter(user_id=user.pk)
+        .select_related("model")
+        .prefetch_related("images")
+    )
+    if filters is not None:
+        # Each word is a case-insensitive substring match; on PostgreSQL a trigram index on
+        # UPPER(prompt) (migration 0003) serves them, as Django compares in upper case.
+        for word in filters.words:
+            generations = generations.filter(prompt__icontains=word)
+        if filters.model:
+            # A subquery rather than a join, so that the (user, model, newest) index applies.
+            generations = generations.filter(
+                model_id=Subquery(DiffusionModel.objects.filter(slug=filters.model).values("id"))
+            )
+        if filters.status:
+            generations = generations.filter(status=filters.status)
+    return _page_after(generations, cursor=cursor, limit=limit)
+
+
+def generation_page_public(*, cursor: str | None, limit: int) -> GenerationPage:
+    """Recently shared generations of everybody, newest first (the Explore page)."""
+    generations = (
+        Generation.objects.filter(is_public=True).select_related("model").prefetch_related("images")
+    )
+    return _page_after(generations, cursor=cursor, limit=limit)

@@ -11,25 +11,33 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.models import Profile
+from billing.models import CreditEntry
 from billing.services import credits_debit, credits_refund
 from generation.events import generation_event_publish
 from generation.models import DiffusionModel, Generation, GenerationImage
 from generation.payloads import images_payload
 from generation.queues import (
+    LEASE_SECONDS,
     cancel_flag_set,
     generation_enqueue,
     generation_job_remove,
-    queue_length,
+    job_pending,
+    lease_release,
+    lease_take,
+    leases_held,
 )
+from generation.standing import arrival_standing, standings_publish
 from generation.validation import generation_request_validate
 from rollerai.exceptions import Conflict, InvalidRequest, NotFound, RateLimited
 from rollerai.ratelimit import rate_limit_hit
@@ -38,6 +46,8 @@ log = logging.getLogger(__name__)
 Status = Generation.Status
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 MAX_IDEMPOTENCY_KEY_LENGTH = 100
+# A generation whose worker died is run again once; a second death fails it.
+MAX_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,7 @@ def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Ge
                 seed=request.seed,
                 count=request.count,
                 credits_charged=cost,
+                high_priority=_gets_priority(user),
                 idempotency_key=idempotency_key,
                 request_fingerprint=fingerprint,
             )
@@ -138,11 +149,17 @@ def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Ge
     return generation
 
 
+def _gets_priority(user: User) -> bool:
+    return settings.PRIORITY_FOR_PAYING_USERS and (
+        CreditEntry.objects.filter(user=user, kind=CreditEntry.Kind.PURCHASE).exists()
+    )
+
+
 def _generation_queue(generation: Generation) -> None:
     try:
         # Announced before it is enqueued, so "queued" always reaches the browser before the
         # worker's "running".
-        generation_event_publish(generation, position=queue_length(generation.model) + 1)
+        generation_event_publish(generation, **arrival_standing(generation).event_fields())
         generation_enqueue(generation)
     except RedisError:
         log.exception("Could not enqueue generation %s", generation.id)
@@ -159,6 +176,7 @@ def _generation_end(*, generation_id: Any, from_statuses: tuple[str, ...], **fie
         ended = Generation.objects.filter(id=generation_id, status__in=from_statuses).update(
             finished_at=timezone.now(), **fields
         )
+        lease_release(generation_id)
         if not ended:
             return False
         generation = Generation.objects.select_related("user").get(id=generation_id)
@@ -188,6 +206,7 @@ def generation_cancel(*, user: User, generation_id: Any) -> Generation:
                 generation_id=generation.id, from_statuses=(Status.QUEUED,), status=Status.CANCELED
             ):
                 generation_job_remove(generation)
+                standings_publish(generation.model)
                 break
         elif generation.status == Status.RUNNING:
             cancel_flag_set(generation.id)
@@ -205,21 +224,33 @@ def generation_cancel(*, user: User, generation_id: Any) -> Generation:
     return generation
 
 
-def generation_start(*, generation_id: Any) -> Generation | None:
-    """Claim a queued generation for a worker; None if it is no longer queued (e.g. cancelled)."""
+def generation_start(*, generation_id: Any, worker_name: str) -> Generation | None:
+    """Claim a queued generation for a worker; None if it is no longer queued (e.g. cancelled).
+
+    The lease comes first: a running generation without one looks abandoned to the reaper.
+    """
+    lease_take(generation_id, worker_name=worker_name)
     claimed = Generation.objects.filter(id=generation_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=timezone.now(), progress_step=0, error=""
+        status=Status.RUNNING,
+        started_at=timezone.now(),
+        progress_step=0,
+        error="",
+        attempts=F("attempts") + 1,
+        worker_name=worker_name,
     )
     if not claimed:
+        lease_release(generation_id)
         return None
     generation = Generation.objects.select_related("model").get(id=generation_id)
     generation_event_publish(generation, step=0, total=generation.steps)
     return generation
 
 
-def generation_progress(*, generation: Generation, step: int) -> None:
+def generation_progress(*, generation: Generation, step: int, preview: str | None = None) -> None:
     Generation.objects.filter(id=generation.id, status=Status.RUNNING).update(progress_step=step)
-    generation_event_publish(generation, step=step, total=generation.steps)
+    generation_event_publish(
+        generation, wait=False, step=step, total=generation.steps, preview=preview
+    )
 
 
 def generation_succeed(*, generation: Generation, images: list[StoredImage]) -> bool:
@@ -228,6 +259,7 @@ def generation_succeed(*, generation: Generation, images: list[StoredImage]) -> 
         finished = Generation.objects.filter(id=generation.id, status=Status.RUNNING).update(
             status=Status.SUCCEEDED, finished_at=timezone.now(), progress_step=generation.steps
         )
+        lease_release(generation.id)
         if not finished:
             return False
         GenerationImage.objects.bulk_create(
@@ -255,13 +287,64 @@ def generation_fail(*, generation_id: Any, error: str) -> bool:
 
 
 def generation_release(*, generation_id: Any) -> bool:
-    """Give a running generation back to the queue because its worker is shutting down."""
+    """Give a running generation back to the queue because its worker is shutting down; this
+    run does not count as an attempt."""
     released = Generation.objects.filter(id=generation_id, status=Status.RUNNING).update(
-        status=Status.QUEUED, started_at=None, progress_step=0
+        status=Status.QUEUED, started_at=None, progress_step=0, attempts=F("attempts") - 1
     )
+    lease_release(generation_id)
     if released:
         _generation_queue(Generation.objects.select_related("model").get(id=generation_id))
     return bool(released)
+
+
+def generations_reap() -> list[str]:
+    """Find running generations whose worker died (their lease ran out) and run them again on
+    another worker, or fail and refund them if that already happened once."""
+    started_before = timezone.now() - timedelta(seconds=LEASE_SECONDS)
+    running = [
+        str(generation_id)
+        for generation_id in Generation.objects.filter(
+            status=Status.RUNNING, started_at__lt=started_before
+        ).values_list("id", flat=True)
+    ]
+    held = leases_held(running)
+    reaped = [generation_id for generation_id in running if generation_id not in held]
+    for generation_id in reaped:
+        generation = Generation.objects.select_related("model").get(id=generation_id)
+        if generation.attempts >= MAX_ATTEMPTS:
+            log.warning("Generation %s lost its worker again; failing it", generation_id)
+            generation_fail(
+                generation_id=generation_id,
+                error="The GPU worker stopped twice while making this image. "
+                "Your credits have been refunded.",
+            )
+        elif Generation.objects.filter(id=generation_id, status=Status.RUNNING).update(
+            status=Status.QUEUED, started_at=None, progress_step=0
+        ):
+            log.warning("Generation %s lost its worker; queueing it again", generation_id)
+            generation.refresh_from_db()
+            _generation_queue(generation)
+    return reaped
+
+
+def generations_reconcile() -> list[str]:
+    """Put back on their queue the queued generations that Redis lost (e.g. it restarted)."""
+    # Brand-new generations are left alone: their enqueue may still be on its way.
+    created_before = timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
+    queued = Generation.objects.filter(
+        status=Status.QUEUED, created_at__lt=created_before
+    ).select_related("model")
+    restored = []
+    for generation in queued:
+        # A job a worker has just taken is in no queue but still pending for RQ.
+        if not job_pending(generation.id):
+            log.warning(
+                "Generation %s was missing from its queue; queueing it again", generation.id
+            )
+            _generation_queue(generation)
+            restored.append(str(generation.id))
+    return restored
 
 
 def diffusion_model_register(*, slug: str, name: str, source: str, **fields: Any) -> DiffusionModel:

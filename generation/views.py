@@ -1,24 +1,34 @@
-"""The generate page and the image files, which only their owner may fetch."""
+"""The generate page and the image files: their owner may always fetch them, anybody else only
+while the generation is public."""
 
 import uuid
+from typing import cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.text import slugify
+from gallery.selectors import remix_form_values
+from storages.backends.s3 import S3Storage
 
 from generation.models import GenerationImage
 from generation.payloads import model_payload
-from generation.selectors import generation_page_for_user, models_enabled
+from generation.selectors import generation_page_for_user, image_for_viewer, models_enabled
+from rollerai.auth import signed_in_user
+from rollerai.exceptions import NotFound
 
 RECENT_GENERATIONS = 12
+DOWNLOAD_SLUG_LENGTH = 40
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     models = list(models_enabled())
     recent = generation_page_for_user(user=request.user, cursor=None, limit=RECENT_GENERATIONS)
+    remix_id = request.GET.get("remix")
     return render(
         request,
         "generation/home.html",
@@ -26,26 +36,54 @@ def home(request: HttpRequest) -> HttpResponse:
             "models": models,
             "models_data": [model_payload(model) for model in models],
             "recent": recent.generations,
+            "remix": remix_form_values(
+                user=signed_in_user(request),
+                generation_id=remix_id,
+                same_seed=request.GET.get("same_seed") == "1",
+            )
+            if remix_id
+            else None,
         },
     )
+
+
+def download_name(image: GenerationImage) -> str:
+    """rollerai-<the prompt's first words>-<seed>.png: recognisable in a downloads folder."""
+    slug = slugify(image.generation.prompt)
+    if len(slug) > DOWNLOAD_SLUG_LENGTH:
+        cut = slug[: DOWNLOAD_SLUG_LENGTH + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else cut[:DOWNLOAD_SLUG_LENGTH]
+    return f"rollerai-{slug or 'image'}-{image.seed}.png"
 
 
 def image_file(
     request: HttpRequest, generation_id: uuid.UUID, index: int, extension: str
 ) -> HttpResponseBase:
-    image = (
-        GenerationImage.objects.filter(
-            generation_id=generation_id, index=index, generation__user_id=request.user.pk
-        ).first()
-        if request.user.is_authenticated
-        else None
-    )
-    if image is None:
+    try:
+        image = image_for_viewer(user=request.user, generation_id=generation_id, index=index)
+    except NotFound:
         raise Http404("No such image.")
     name = str(image.image.name if extension == "png" else image.thumbnail.name)
+    download = extension == "png" and request.GET.get("download") == "1"
+    if isinstance(default_storage, S3Storage):
+        # The presigned URL is made only now, after the check above, and lives for minutes;
+        # the redirect may be cached for half that, so a cached one never points at a dead URL.
+        parameters = (
+            {"ResponseContentDisposition": f'attachment; filename="{download_name(image)}"'}
+            if download
+            else None
+        )
+        response: HttpResponseBase = HttpResponseRedirect(
+            cast(S3Storage, default_storage).url(name, parameters=parameters)
+        )
+        response["Cache-Control"] = f"private, max-age={settings.AWS_QUERYSTRING_EXPIRE // 2}"
+        return response
     response = FileResponse(
-        default_storage.open(name), content_type="image/png" if extension == "png" else "image/webp"
+        default_storage.open(name),
+        content_type="image/png" if extension == "png" else "image/webp",
+        as_attachment=download,
+        filename=download_name(image) if download else "",
     )
-    # Private images must never sit in a shared cache.
+    # Never in a shared cache: an image made private again must stop being served at once.
     response["Cache-Control"] = "private, max-age=3600"
     return response

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import threading
+from concurrent.futures import Future
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -18,36 +19,54 @@ class ChannelPublisher:
     """Sends channel-layer messages from synchronous code over one long-lived event loop.
 
     `async_to_sync` builds a loop per call (about 4-5 ms here); a loop kept on a background thread
-    costs about 2 ms, which matters when a worker reports progress many times per second.
+    costs about 2 ms, which matters when a worker reports progress many times per second. One
+    coroutine sends everything, in the order it was handed over, so events never overtake each
+    other, whether the caller waits for delivery or not.
     """
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._outbox: asyncio.Queue[tuple[str, dict[str, Any], Future[None] | None]] | None = None
         self._lock = threading.Lock()
 
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
+    def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]:
         with self._lock:
-            if self._loop is None:
+            if self._loop is None or self._outbox is None:
                 loop = asyncio.new_event_loop()
+                self._outbox = asyncio.Queue()
                 threading.Thread(
                     target=loop.run_forever, name="channel-publisher", daemon=True
                 ).start()
+                asyncio.run_coroutine_threadsafe(self._deliver(self._outbox), loop)
                 self._loop = loop
-            return self._loop
+            return self._loop, self._outbox
 
-    def group_send(self, group: str, message: dict[str, Any], *, timeout: float = 5.0) -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        future = asyncio.run_coroutine_threadsafe(
-            layer.group_send(group, message), self._running_loop()
-        )
-        # Waiting keeps events in order; a lost event is not fatal (the database has the state,
-        # and the page and API read it), so delivery problems are logged rather than raised.
-        try:
-            future.result(timeout)
-        except Exception:
-            log.warning("Could not publish to %s", group, exc_info=True)
+    async def _deliver(self, outbox: asyncio.Queue[Any]) -> None:
+        while True:
+            group, message, delivered = await outbox.get()
+            try:
+                layer = get_channel_layer()
+                if layer is not None:
+                    await layer.group_send(group, message)
+            # A lost event is not fatal: the database has the state, and pages and the API read
+            # it; so delivery problems are logged rather than raised.
+            except Exception:
+                log.warning("Could not publish to %s", group, exc_info=True)
+            if delivered is not None:
+                delivered.set_result(None)
+
+    def group_send(
+        self, group: str, message: dict[str, Any], *, wait: bool = True, timeout: float = 5.0
+    ) -> None:
+        """Hand a message over for delivery; with `wait`, return once it has been sent."""
+        loop, outbox = self._started()
+        delivered: Future[None] | None = Future() if wait else None
+        loop.call_soon_threadsafe(outbox.put_nowait, (group, message, delivered))
+        if delivered is not None:
+            try:
+                delivered.result(timeout)
+            except TimeoutError:
+                log.warning("Publishing to %s took longer than %s s", group, timeout)
 
 
 publisher = ChannelPublisher()

@@ -110,6 +110,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# With a bucket configured, images go to S3 (or any S3-compatible store) instead: private
+# objects, handed out only as short-lived presigned URLs after the view has checked who is asking.
+# Credentials come from the usual AWS variables or the machine's role.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_QUERYSTRING_AUTH = True
+AWS_QUERYSTRING_EXPIRE = env.int("IMAGE_URL_EXPIRY_SECONDS", default=300)
+AWS_DEFAULT_ACL = "private"
+# Objects never change once written (a generation's keys are its own), so browsers may keep them.
+AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "private, max-age=86400, immutable"}
+AWS_S3_FILE_OVERWRITE = False
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+
 # Request bodies beyond this are refused with 413 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=64 * 1024)
 
@@ -156,3 +172,21 @@ FIREBASE_WEB_API_KEY = env.str("FIREBASE_WEB_API_KEY", default="")
 FIREBASE_AUTH_DOMAIN = env.str("FIREBASE_AUTH_DOMAIN", default="")
 FIREBASE_APP_ID = env.str("FIREBASE_APP_ID", default="")
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
+
+# Stripe Checkout for credit packs switches on only when STRIPE_SECRET_KEY is set; the webhook
+# additionally needs its endpoint's signing secret. STRIPE_API_BASE points the SDK at a loopback
+# stand-in in tests and is never set in production.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# Signed webhook deliveries older than this many seconds are refused (replay protection).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Jobs of users who have bought credits wait in a high-priority queue that workers drain first.
+PRIORITY_FOR_PAYING_USERS = env.bool("PRIORITY_FOR_PAYING_USERS", default=True)
+# Most images one worker makes in a single pipeline call when compatible jobs are waiting.
+WORKER_BATCH_SIZE = env.int("WORKER_BATCH_SIZE", default=4)
+# Seconds between live preview images of a running generation.
+PREVIEW_INTERVAL_SECONDS = env.float("PREVIEW_INTERVAL_SECONDS", default=0.5)
+# Queued generations older than this that are missing from Redis are put back on their queue.
+RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=10)

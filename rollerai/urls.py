@@ -2,14 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import api as accounts_api
+from generation import staff
 from generation.urls import api_urlpatterns
 
 urlpatterns = [
     path("", include("generation.urls")),
+    path("", include("gallery.urls")),
     path("accounts/", include("accounts.urls")),
     path("billing/", include("billing.urls")),
     path("api/v1/me", accounts_api.me, name="api-me"),
     path("api/v1/", include(api_urlpatterns)),
     path("admin/rq/", include("django_rq.urls")),
+    path("admin/workers/", staff.workers_page, name="staff-workers"),
     path("admin/", admin.site.urls),
 ]

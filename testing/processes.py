@@ -77,11 +77,11 @@ class RunningProcess:
         return self.process.returncode
 
 
-def gpu_worker_start(log_path: Path, *args: str) -> RunningProcess:
+def gpu_worker_start(log_path: Path, *args: str, **env: str) -> RunningProcess:
     worker = RunningProcess(
         [sys.executable, "manage.py", "rungpuworker", *args],
         log_path=log_path,
-        env=process_environment(),
+        env=process_environment(**env),
     )
     # RQ prints this once it blocks on its queues, i.e. once it can take jobs.
     worker.wait_for_output("Listening on")

@@ -5,6 +5,7 @@ from django.db import close_old_connections
 
 from worker.pipelines import pipeline_cache
 from worker.runner import generation_run
+from worker.state import worker_state
 
 
 def run_generation(generation_id: str) -> None:
@@ -14,7 +15,9 @@ def run_generation(generation_id: str) -> None:
         generation_run(
             generation_id=generation_id,
             pipelines=pipeline_cache(),
+            state=worker_state(),
             events_per_second=settings.PROGRESS_EVENTS_PER_SECOND,
+            preview_interval=settings.PREVIEW_INTERVAL_SECONDS,
         )
     finally:
         close_old_connections()

@@ -44,6 +44,9 @@ class PipelineCache:
         self.loads = 0
         self._pipelines: OrderedDict[tuple[str, str], Any] = OrderedDict()
 
+    def loaded(self) -> list[str]:
+        return [slug for slug, _ in self._pipelines]
+
     def get(self, model: DiffusionModel) -> Any:
         key = (model.slug, model.source)
         if key in self._pipelines:
@@ -64,7 +67,7 @@ class PipelineCache:
         # Half precision halves GPU memory and time; CPUs have no fast float16 kernels.
         dtype = torch.float16 if self.device == "cuda" else torch.float32
         try:
-            pipeline = AutoPipelineForText2Image.from_pretrained(location, torch_dtype=dtype)
+            pipeline = AutoPipelineForText2Image.from_pretrained(location, dtype=dtype)
         # Any failure here (missing folder, unknown hub id while offline, corrupt weights) means
         # the same thing to the user; the log keeps the detail for operators.
         except Exception as error:

@@ -54,7 +54,7 @@ def test_a_running_generation_stops_at_the_next_step_and_is_refunded(
     assert response.status_code == 200
     assert response.json()["status"] == "canceled"
     assert balance_for(user) == 10
-    gpu_worker.wait_for_output(f"Generation {generation_id} was cancelled while running")
+    gpu_worker.wait_for_output(f"Generation(s) {generation_id} cancelled while running")
     generation = Generation.objects.get(id=generation_id)
     assert generation.status == "canceled"
     assert generation.progress_step < 50

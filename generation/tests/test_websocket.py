@@ -2,6 +2,8 @@
 order, and about nobody else's."""
 
 import asyncio
+import base64
+import io
 import json
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from PIL import Image
 
 from generation.consumers import CLOSE_NOT_AUTHENTICATED
 from rollerai.asgi import application
@@ -71,6 +74,10 @@ async def test_the_owner_sees_queued_then_rising_steps_then_the_images(
     steps = [event["step"] for event in running]
     assert steps == sorted(steps) and steps[0] == 0 and steps[-1] == 12
     assert all(event["total"] == 12 for event in running)
+    previews = [event["preview"] for event in running if "preview" in event]
+    assert previews and previews[0].startswith("data:image/webp;base64,")
+    preview = Image.open(io.BytesIO(base64.b64decode(previews[0].split(",", 1)[1])))
+    assert preview.format == "WEBP" and max(preview.size) <= 128
     [image] = events[-1]["images"]
     assert image["url"] == f"/images/{generation_id}/0.png"
     assert (image["width"], image["height"]) == (64, 64)

@@ -208,4 +208,19 @@
   field("model").addEventListener("change", applyModelLimits);
   field("count").addEventListener("input", showCost);
   applyModelLimits();
+
+  // Opened through a gallery "Remix" link: start from that generation's settings.
+  const remixData = document.getElementById("remix-data");
+  if (remixData) {
+    const remix = JSON.parse(remixData.textContent);
+    if (models.some((m) => m.slug === remix.model)) {
+      field("model").value = remix.model;
+      applyModelLimits();
+    }
+    for (const name of ["prompt", "negative_prompt", "width", "height", "steps", "guidance", "count", "seed"]) {
+      if (remix[name] !== null && remix[name] !== undefined) field(name).value = remix[name];
+    }
+    form.querySelector("details").open = true;
+    showCost();
+  }
 })();

@@ -5,22 +5,27 @@ import socket
 from typing import Any
 
 import django_rq
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rq import SimpleWorker
 
-from generation.queues import model_queue
+from generation.models import DiffusionModel
+from generation.queues import model_queues
 from generation.selectors import models_enabled
 
 # RQ imports job functions only when a job arrives; importing them here makes a broken import
 # stop the worker at start instead of leaving every generation queued.
 from worker import jobs  # noqa: F401
+from worker.heartbeat import Heartbeat
 from worker.pipelines import pipeline_cache
+from worker.state import WorkerState, worker_state_set
 
 
 class Command(BaseCommand):
     help = (
         "Run a GPU worker: it takes generations from the queues of the enabled models (or those "
-        "given with --model), one at a time, in this process, keeping pipelines loaded."
+        "given with --model), in this process, keeping pipelines loaded and batching compatible "
+        "jobs into one pipeline call."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,41 +34,64 @@ class Command(BaseCommand):
             action="append",
             dest="models",
             metavar="SLUG",
-            help="Serve only this model's queue; repeat for several. Default: every enabled model.",
+            help="Serve only this model's queues (repeatable). Default: every enabled model.",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=settings.WORKER_BATCH_SIZE,
+            help="Most images in one pipeline call (default: WORKER_BATCH_SIZE, %(default)s).",
         )
         parser.add_argument("--burst", action="store_true", help="Quit once the queues are empty.")
         parser.add_argument(
             "--name", help="Worker name shown to operators (default: host and pid)."
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def _models(self, slugs: list[str] | None) -> list[DiffusionModel]:
         enabled = list(models_enabled())
-        if options["models"]:
+        if not slugs:
+            models = enabled
+        else:
             by_slug = {model.slug: model for model in enabled}
-            unknown = [slug for slug in options["models"] if slug not in by_slug]
+            unknown = [slug for slug in slugs if slug not in by_slug]
             if unknown:
                 raise CommandError(
                     f"No enabled model called {', '.join(unknown)}. "
                     f"Enabled: {', '.join(by_slug) or 'none'}."
                 )
-            models = [by_slug[slug] for slug in options["models"]]
-        else:
-            models = enabled
+            models = [by_slug[slug] for slug in slugs]
         if not models:
             raise CommandError(
                 "No enabled models to serve. Add one in the admin, or run "
                 "`python manage.py create_tiny_model` for the demo model."
             )
-        queues = [model_queue(model) for model in models]
-        device = pipeline_cache().device
-        self.stdout.write(
-            f"GPU worker on {device}, serving: {', '.join(queue.name for queue in queues)}"
+        return models
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        models = self._models(options["models"])
+        # Every model's high-priority queue comes before any normal one: RQ takes from the first
+        # queue in this list that has a job.
+        per_model = [model_queues(model) for model in models]
+        queues = [queues[0] for queues in per_model] + [queues[1] for queues in per_model]
+        name = options["name"] or f"gpu-{socket.gethostname()}-{os.getpid()}"
+        state = WorkerState(
+            name=name, models=[model.slug for model in models], batch_size=options["batch_size"]
         )
+        worker_state_set(state)
+        self.stdout.write(
+            f"GPU worker {name} on {pipeline_cache().device}, batch size {state.batch_size}, "
+            f"serving: {', '.join(queue.name for queue in queues)}"
+        )
+        heartbeat = Heartbeat(state)
+        # Announced before taking jobs, so the worker counts for ETAs from its first moment.
+        heartbeat.report()
+        heartbeat.start()
         # SimpleWorker runs each job in this process: no fork per job, so loaded pipelines (and
         # a CUDA context, which does not survive a fork) stay alive between jobs.
-        worker = SimpleWorker(
-            queues,
-            connection=django_rq.get_connection("default"),
-            name=options["name"] or f"gpu-{socket.gethostname()}-{os.getpid()}",
-        )
-        worker.work(burst=options["burst"], logging_level="INFO")
+        worker = SimpleWorker(queues, connection=django_rq.get_connection("default"), name=name)
+        try:
+            worker.work(burst=options["burst"], logging_level="INFO")
+        finally:
+            heartbeat.stop()

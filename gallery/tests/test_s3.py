@@ -1,0 +1,166 @@
+"""Images in S3 (moto's server on loopback): the worker process stores the PNG and the WebP
+thumbnail in the bucket; the image view hands out a short-lived presigned URL, only after it has
+checked who is asking, that downloads the same bytes over HTTP; deleting removes both objects."""
+
+import io
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from PIL import Image
+
+from gallery.tests.factories import generation_make
+from generation.models import DiffusionModel
+from testing.api import generation_post
+from testing.processes import RunningProcess, gpu_worker_start
+from testing.waiting import generation_wait
+
+
+@pytest.fixture
+def s3_worker(
+    s3_bucket: str,
+    transactional_db: None,
+    tiny_model: DiffusionModel,
+    tiny_model_folder: Path,
+    tmp_path: Path,
+) -> Iterator[RunningProcess]:
+    """A worker process started after the bucket's variables are set, so it stores in S3."""
+    worker = gpu_worker_start(tmp_path / "worker.log")
+    yield worker
+    worker.stop()
+
+
+def _http_get(url: str) -> tuple[bytes, Any]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read(), response.headers
+
+
+def _presigned(response: Any, *, endpoint: str, bucket: str, key: str) -> str:
+    assert response.status_code == 302
+    location = response["Location"]
+    url = urlsplit(location)
+    query = parse_qs(url.query)
+    assert f"{url.scheme}://{url.netloc}" == endpoint
+    assert url.path == f"/{bucket}/{key}"
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-Expires"] == [str(settings.AWS_QUERYSTRING_EXPIRE)]
+    assert settings.AWS_QUERYSTRING_EXPIRE == 300
+    signed_at = time.mktime(time.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ"))
+    assert abs(signed_at - time.mktime(time.gmtime())) < 60
+    assert query["X-Amz-Signature"][0]
+    assert response["Cache-Control"] == "private, max-age=150"
+    return location
+
+
+def test_images_go_to_the_bucket_and_come_back_through_presigned_urls_only_for_the_allowed(
+    s3_worker: RunningProcess,
+    s3_bucket: str,
+    s3_endpoint: str,
+    s3: Any,
+    alice_client: Client,
+    bob_client: Client,
+    client: Client,
+) -> None:
+    response = generation_post(alice_client, prompt="a lighthouse at dawn", width=128, height=96)
+    assert response.status_code == 202, response.content
+    generation_id = response.json()["id"]
+    generation = generation_wait(generation_id, "succeeded", "failed", timeout=120)
+    assert generation.status == "succeeded", generation.error
+
+    # The bucket holds both, under keys that name the generation, never its owner.
+    png_key, webp_key = f"generations/{generation_id}/0.png", f"generations/{generation_id}/0.webp"
+    listed = s3.list_objects_v2(Bucket=s3_bucket)["Contents"]
+    assert sorted(item["Key"] for item in listed) == [png_key, webp_key]
+    png_head = s3.head_object(Bucket=s3_bucket, Key=png_key)
+    webp_head = s3.head_object(Bucket=s3_bucket, Key=webp_key)
+    assert png_head["ContentType"] == "image/png"
+    assert webp_head["ContentType"] == "image/webp"
+    assert (
+        png_head["CacheControl"]
+        == webp_head["CacheControl"]
+        == ("private, max-age=86400, immutable")
+    )
+    stored_png = s3.get_object(Bucket=s3_bucket, Key=png_key)["Body"].read()
+    stored_webp = s3.get_object(Bucket=s3_bucket, Key=webp_key)["Body"].read()
+    assert Image.open(io.BytesIO(stored_png)).size == (128, 96)
+    assert Image.open(io.BytesIO(stored_webp)).format == "WEBP"
+    assert len(stored_webp) < 10_000
+    # Private objects: the bucket itself does not serve them to anyone.
+    acl = s3.get_object_acl(Bucket=s3_bucket, Key=png_key)
+    assert [grant["Permission"] for grant in acl["Grants"]] == ["FULL_CONTROL"]
+
+    # Nobody else gets a URL: the check comes first, and the answer is the same as for nothing.
+    for outsider in (bob_client, client):
+        for url in (f"/images/{generation_id}/0.png", f"/images/{generation_id}/0.webp"):
+            refused = outsider.get(url)
+            assert refused.status_code == 404
+            assert not refused.has_header("Location")
+            assert b"X-Amz" not in refused.content
+
+    # The owner's detail page shows the image through the view, which redirects to S3.
+    detail = alice_client.get(f"/gallery/{generation_id}/").content.decode()
+    assert f'<img src="/images/{generation_id}/0.png"' in detail
+    image_url = _presigned(
+        alice_client.get(f"/images/{generation_id}/0.png"),
+        endpoint=s3_endpoint,
+        bucket=s3_bucket,
+        key=png_key,
+    )
+    body, _ = _http_get(image_url)
+    assert body == stored_png
+    thumbnail_url = _presigned(
+        alice_client.get(f"/images/{generation_id}/0.webp"),
+        endpoint=s3_endpoint,
+        bucket=s3_bucket,
+        key=webp_key,
+    )
+    assert _http_get(thumbnail_url)[0] == stored_webp
+    download_url = _presigned(
+        alice_client.get(f"/images/{generation_id}/0.png?download=1"),
+        endpoint=s3_endpoint,
+        bucket=s3_bucket,
+        key=png_key,
+    )
+    body, headers = _http_get(download_url)
+    assert body == stored_png
+    seed = generation.seed
+    assert headers["Content-Disposition"] == (
+        f'attachment; filename="rollerai-a-lighthouse-at-dawn-{seed}.png"'
+    )
+
+    # Once public, anyone gets a presigned URL for it; once private again, nobody but alice.
+    alice_client.post(f"/gallery/{generation_id}/visibility/", {"public": "1"})
+    public_url = _presigned(
+        client.get(f"/images/{generation_id}/0.png"),
+        endpoint=s3_endpoint,
+        bucket=s3_bucket,
+        key=png_key,
+    )
+    assert _http_get(public_url)[0] == stored_png
+    alice_client.post(f"/gallery/{generation_id}/visibility/", {"public": "0"})
+    assert client.get(f"/images/{generation_id}/0.png").status_code == 404
+
+    deleted = alice_client.delete(f"/api/v1/generations/{generation_id}")
+
+    assert deleted.status_code == 204
+    assert s3.list_objects_v2(Bucket=s3_bucket).get("Contents", []) == []
+
+
+def test_deleting_an_account_empties_its_part_of_the_bucket(
+    s3_bucket: str, s3: Any, alice_client: Client, user: Any, other_user: Any, tiny_model: Any
+) -> None:
+    for n in range(3):
+        generation_make(user=user, model=tiny_model, prompt=f"mine {n}", images=2)
+    bobs = generation_make(user=other_user, model=tiny_model)
+    assert len(s3.list_objects_v2(Bucket=s3_bucket)["Contents"]) == 14
+
+    alice_client.post("/accounts/delete/", {"confirm_username": "alice"})
+
+    left = sorted(item["Key"] for item in s3.list_objects_v2(Bucket=s3_bucket)["Contents"])
+    assert left == [f"generations/{bobs.id}/0.png", f"generations/{bobs.id}/0.webp"]

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from gallery import views
+
+urlpatterns = [
+    path("gallery/", views.gallery, name="gallery"),
+    path("gallery/<uuid:generation_id>/", views.generation_detail, name="gallery-detail"),
+    path(
+        "gallery/<uuid:generation_id>/delete/", views.generation_delete_page, name="gallery-delete"
+    ),
+    path(
+        "gallery/<uuid:generation_id>/visibility/",
+        views.generation_visibility,
+        name="gallery-visibility",
+    ),
+    path("s/<slug:share_token>/", views.share, name="gallery-share"),
+    path("explore/", views.explore, name="explore"),
+]

@@ -1,0 +1,115 @@
+// The gallery and a generation's page follow the user's generations live over the websocket:
+// badges and progress bars move, finished ones get their thumbnail, and on the first unfiltered
+// page a generation started elsewhere (another tab, a remix) appears at the top.
+"use strict";
+
+(function () {
+  const STATUS_LABELS = {
+    queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
+  };
+  // Events can overtake each other; a card never goes back to an earlier status.
+  const STATUS_ORDER = { queued: 0, running: 1, succeeded: 2, failed: 2, canceled: 2 };
+  const grid = document.getElementById("gallery-grid");
+  const detail = document.getElementById("generation-detail");
+  const liveStatus = document.getElementById("live-status");
+  const template = document.getElementById("gallery-card");
+  // Ids whose record is being fetched, so that a burst of events adds one card, not several.
+  const fetching = new Set();
+
+  function thumbnail(image, alt) {
+    const img = document.createElement("img");
+    img.src = image.thumbnail_url; img.width = image.width; img.height = image.height;
+    img.loading = "lazy"; img.alt = alt;
+    return img;
+  }
+
+  function applyTo(card, event) {
+    if (STATUS_ORDER[event.status] < STATUS_ORDER[card.dataset.status]) return;
+    card.dataset.status = event.status;
+    card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
+    const progress = card.querySelector(".progress");
+    if (progress) {
+      const active = event.status === "queued" || event.status === "running";
+      progress.hidden = !active;
+      const step = event.step ?? (event.progress && event.progress.step);
+      const total = event.total ?? (event.progress && event.progress.total);
+      if (total) progress.max = total;
+      if (step !== undefined && step !== null) progress.value = step;
+    }
+    const images = event.images || [];
+    const link = card.querySelector(".thumb");
+    if (link && images.length && !link.querySelector("img")) {
+      link.replaceChildren(thumbnail(images[0], card.querySelector(".prompt").textContent));
+    }
+  }
+
+  function cardFrom(generation) {
+    const card = template.content.firstElementChild.cloneNode(true);
+    const href = `/gallery/${generation.id}/`;
+    card.dataset.id = generation.id;
+    card.querySelector(".thumb").href = href;
+    const prompt = card.querySelector(".prompt a");
+    prompt.href = href;
+    prompt.textContent = generation.prompt.length > 90 ? `${generation.prompt.slice(0, 89)}…` : generation.prompt;
+    // Records carry the model's slug; the filter's options know its name.
+    const option = document.querySelector(`#gallery-model option[value="${CSS.escape(generation.model)}"]`);
+    const model = option ? option.textContent : generation.model;
+    card.querySelector(".detail").textContent =
+      generation.count > 1 ? `${model} · ${generation.count} images` : model;
+    card.querySelector(".placeholder").style.aspectRatio = `${generation.width} / ${generation.height}`;
+    return card;
+  }
+
+  async function insert(event) {
+    if (fetching.has(event.id)) return;
+    fetching.add(event.id);
+    try {
+      const response = await fetch(`/api/v1/generations/${event.id}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const generation = await response.json();
+      if (grid.querySelector(`.gallery-item[data-id="${generation.id}"]`)) return;
+      const card = cardFrom(generation);
+      grid.prepend(card);
+      const empty = document.getElementById("gallery-empty");
+      if (empty) empty.remove();
+      applyTo(card, generation);
+      // The event that made us look may be newer than the record we fetched.
+      applyTo(card, event);
+    } finally {
+      fetching.delete(event.id);
+    }
+  }
+
+  function onGridEvent(event) {
+    const card = grid.querySelector(`.gallery-item[data-id="${event.id}"]`);
+    if (card) applyTo(card, event);
+    else if (grid.dataset.liveInsert === "true") insert(event);
+  }
+
+  function onDetailEvent(event) {
+    if (event.id !== detail.dataset.id) return;
+    const progress = detail.querySelector(".progress");
+    if (progress && event.status === "running" && event.step !== undefined) {
+      progress.hidden = false;
+      progress.max = event.total; progress.value = event.step;
+    }
+    if (STATUS_ORDER[event.status] === 2 && STATUS_ORDER[detail.dataset.status] < 2) {
+      // Finished: the page's images, timings and actions all change, so show it afresh.
+      location.reload();
+    }
+  }
+
+  if (!window.rollerLive) return;
+  if (grid) window.rollerLive.on("generation", onGridEvent);
+  if (detail) window.rollerLive.on("generation", onDetailEvent);
+  if (liveStatus) {
+    window.rollerLive.on("open", () => {
+      liveStatus.textContent = "Live updates on.";
+      liveStatus.dataset.state = "open";
+    });
+    window.rollerLive.on("close", () => {
+      liveStatus.textContent = "Live updates paused; reconnecting…";
+      liveStatus.dataset.state = "closed";
+    });
+  }
+})();

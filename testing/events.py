@@ -1,0 +1,57 @@
+"""Listening to a user's live events straight from the channel layer, as their pages would."""
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from rollerai.live import user_group
+
+
+class EventRecorder:
+    """Collects every event sent to one user's group, from a thread with its own event loop."""
+
+    def __init__(self, user_id: int) -> None:
+        # (time.monotonic() on arrival, event)
+        self.received: list[tuple[float, dict[str, Any]]] = []
+        self._group = user_group(user_id)
+        self._ready = threading.Event()
+        self._stop = False
+        self._thread = threading.Thread(target=asyncio.run, args=(self._listen(),), daemon=True)
+        self._thread.start()
+        assert self._ready.wait(10), "could not subscribe to the channel layer"
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(self._group, channel)
+        self._ready.set()
+        while not self._stop:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=0.5)
+            except TimeoutError:
+                continue
+            self.received.append((time.monotonic(), message["event"]))
+
+    def timed(self, generation_id: str) -> list[tuple[float, dict[str, Any]]]:
+        return [
+            (at, event) for at, event in list(self.received) if event.get("id") == generation_id
+        ]
+
+    def of(self, generation_id: str) -> list[dict[str, Any]]:
+        return [event for _, event in self.timed(generation_id)]
+
+    def wait_for(self, generation_id: str, status: str, timeout: float = 60) -> list[Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            events = self.of(generation_id)
+            if any(event["status"] == status for event in events):
+                return events
+            time.sleep(0.05)
+        raise AssertionError(f"no {status!r} event for {generation_id}: {self.of(generation_id)}")
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(timeout=5)

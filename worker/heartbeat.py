@@ -1,0 +1,69 @@
+"""A worker's background thread: it reports the worker alive (heartbeat), renews the leases of
+the generations it runs (also during long steps, which block the main thread), takes its turn
+at reaping generations whose workers died and restoring ones Redis lost, and tells waiting
+users when the line moves."""
+
+import logging
+import threading
+import time
+
+from django.db import close_old_connections
+
+from generation.fleet import HEARTBEAT_SECONDS, worker_heartbeat_remove, worker_heartbeat_write
+from generation.queues import leases_renew, maintenance_turn
+from generation.services import generations_reap, generations_reconcile
+from generation.standing import standings_publish
+from worker.state import WorkerState
+
+log = logging.getLogger(__name__)
+
+# How often some worker (whichever gets the turn) looks for dead workers' and lost generations.
+MAINTENANCE_SECONDS = 3
+
+
+class Heartbeat(threading.Thread):
+    def __init__(self, state: WorkerState) -> None:
+        super().__init__(name="worker-heartbeat", daemon=True)
+        self.state = state
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        last_beat = last_maintenance = 0.0
+        while not self._stopping.is_set():
+            self.state.news.wait(0.25)
+            self.state.news.clear()
+            now = time.monotonic()
+            try:
+                if now - last_beat >= HEARTBEAT_SECONDS or self.state.report_due:
+                    last_beat = now
+                    self.report()
+                if now - last_maintenance >= MAINTENANCE_SECONDS:
+                    last_maintenance = now
+                    self._maintain()
+                for model in self.state.lines_moved():
+                    standings_publish(model)
+            # The thread must outlive a Redis or database hiccup; the next round retries.
+            except Exception:
+                log.exception("Heartbeat round failed")
+
+    def report(self) -> None:
+        self.state.report_due = False
+        worker_heartbeat_write(self.state.status())
+        leases_renew(self.state.current())
+
+    def _maintain(self) -> None:
+        close_old_connections()
+        if not maintenance_turn(seconds=MAINTENANCE_SECONDS):
+            return
+        reaped = generations_reap()
+        restored = generations_reconcile()
+        if reaped or restored:
+            log.info(
+                "Requeued after worker loss: %s; restored to their queues: %s", reaped, restored
+            )
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.state.news.set()
+        self.join(timeout=5)
+        worker_heartbeat_remove(self.state.name)

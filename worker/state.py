@@ -1,0 +1,113 @@
+"""What this worker process is doing, shared by the job that runs and the heartbeat thread
+that reports it."""
+
+import os
+import socket
+import statistics
+import threading
+import time
+from collections import deque
+
+import torch
+
+from generation.fleet import WorkerStatus
+from generation.models import DiffusionModel
+from worker.pipelines import pipeline_cache
+
+# Per-image times kept per model for ETAs: enough to smooth noise, few enough to follow change.
+TIMINGS_KEPT = 20
+
+
+class WorkerState:
+    def __init__(self, *, name: str, models: list[str], batch_size: int) -> None:
+        self.name = name
+        self.models = models
+        self.batch_size = batch_size
+        self.started_at = time.time()
+        self.jobs_done = 0
+        self.batches_run = 0
+        self.largest_batch = 0
+        self._current: list[str] = []
+        self._timings: dict[str, deque[float]] = {}
+        self._lines_moved: dict[int, DiffusionModel] = {}
+        self._lock = threading.Lock()
+        # Set whenever there is news for the heartbeat thread to send without waiting.
+        self.news = threading.Event()
+        self.report_due = False
+
+    def line_moved(self, model: DiffusionModel) -> None:
+        """Generations left this model's queue, so everyone behind them moved up."""
+        with self._lock:
+            self._lines_moved[model.pk] = model
+        self.news.set()
+
+    def lines_moved(self) -> list[DiffusionModel]:
+        with self._lock:
+            models, self._lines_moved = list(self._lines_moved.values()), {}
+        return models
+
+    def running(self, generation_ids: list[str]) -> None:
+        with self._lock:
+            self._current = list(generation_ids)
+
+    def current(self) -> list[str]:
+        with self._lock:
+            return list(self._current)
+
+    def batch_done(self, *, model: str, generations: int, images: int, seconds: float) -> None:
+        with self._lock:
+            self._current = []
+            self.jobs_done += generations
+            self.batches_run += 1
+            self.largest_batch = max(self.largest_batch, generations)
+            if images:
+                timings = self._timings.setdefault(model, deque(maxlen=TIMINGS_KEPT))
+                timings.append(seconds / images)
+            # New timings change everyone's ETA: report them now, not at the next beat.
+            self.report_due = True
+        self.news.set()
+
+    def status(self) -> WorkerStatus:
+        cache = pipeline_cache()
+        gpu_name, gpu_memory = "", 0.0
+        if cache.device == "cuda":
+            properties = torch.cuda.get_device_properties(0)
+            gpu_name, gpu_memory = properties.name, round(properties.total_memory / 2**30, 1)
+        with self._lock:
+            return WorkerStatus(
+                name=self.name,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                device=cache.device,
+                models=self.models,
+                started_at=self.started_at,
+                gpu_name=gpu_name,
+                gpu_memory_gb=gpu_memory,
+                loaded_models=cache.loaded(),
+                pipeline_loads=cache.loads,
+                current_generations=list(self._current),
+                jobs_done=self.jobs_done,
+                batches_run=self.batches_run,
+                largest_batch=self.largest_batch,
+                seconds_per_image={
+                    model: round(statistics.median(timings), 4)
+                    for model, timings in self._timings.items()
+                },
+                seen_at=time.time(),
+            )
+
+
+_state: WorkerState | None = None
+
+
+def worker_state_set(state: WorkerState) -> None:
+    global _state
+    _state = state
+
+
+def worker_state() -> WorkerState:
+    """The state of this worker process; a plain RQ worker running our jobs gets a default."""
+    global _state
+    if _state is None:
+        _state = WorkerState(name=f"{socket.gethostname()}-{os.getpid()}", models=[], batch_size=1)
+    return _state
