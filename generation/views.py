@@ -11,9 +11,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.text import slugify
-from gallery.selectors import remix_form_values
 from storages.backends.s3 import S3Storage
 
+from gallery.selectors import remix_form_values
 from generation.models import GenerationImage
 from generation.payloads import model_payload
 from generation.selectors import generation_page_for_user, image_for_viewer, models_enabled

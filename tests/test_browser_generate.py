@@ -12,10 +12,13 @@ from testing.processes import RunningProcess
 RECORD_PROGRESS = """() => {
   window.pageLoadMarker = "still the same page";
   window.progressSeen = [];
+  window.previewSeen = [];
   const grid = document.getElementById("generations");
   new MutationObserver(() => {
     const bar = grid.querySelector(".generation .progress");
     if (bar && !bar.hidden) window.progressSeen.push(Number(bar.value));
+    const preview = grid.querySelector(".generation .preview");
+    if (preview && !preview.hidden) window.previewSeen.push(preview.src.slice(0, 23));
   }).observe(grid, { subtree: true, childList: true, attributes: true });
 }"""
 
@@ -56,3 +59,6 @@ def test_a_new_user_generates_an_image_and_watches_it_happen(
     assert len(set(rising)) >= 3, progress
     assert rising[-1] == 40
     assert page.inner_text(".generation .status") == "Succeeded"
+    # A live preview showed under the progress bar while it ran, and is gone now.
+    assert "data:image/webp;base64," in page.evaluate("window.previewSeen")
+    assert not page.is_visible(".generation .preview")

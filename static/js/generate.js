@@ -114,6 +114,19 @@
   }
 
   // Applies an event or an API record to its card.
+  function duration(seconds) {
+    if (seconds < 60) return `${seconds} s`;
+    return `${Math.round(seconds / 60)} min`;
+  }
+
+  // Queue position and ETA, from a live event or an API record.
+  function queueText(event) {
+    if (event.waiting_for_worker) return `Position ${event.position || "?"}: waiting for a GPU to start`;
+    if (!event.position) return "Waiting in the queue";
+    const eta = event.eta_seconds ? ` · ready in about ${duration(event.eta_seconds)}` : "";
+    return `Position ${event.position} in the queue${eta}`;
+  }
+
   function update(event) {
     const card = cardFor(event.id);
     if (!card) return;
@@ -123,10 +136,12 @@
     const progress = card.querySelector(".progress");
     const state = card.querySelector(".state");
     card.querySelector(".cancel").hidden = !(event.status === "queued" || event.status === "running");
+    const preview = card.querySelector(".preview");
     if (event.status === "queued") {
       progress.hidden = false;
-      state.textContent = event.position ? `Position ${event.position} in the queue` : "Waiting in the queue";
+      state.textContent = queueText(event);
     } else if (event.status === "running") {
+      if (event.preview) { preview.src = event.preview; preview.hidden = false; }
       progress.hidden = false;
       const step = event.step ?? (event.progress && event.progress.step) ?? 0;
       const total = event.total ?? (event.progress && event.progress.total) ?? progress.max;
@@ -134,6 +149,7 @@
       state.textContent = `Step ${step} of ${total}`;
     } else {
       progress.hidden = true;
+      preview.hidden = true;
       state.textContent = event.status === "failed" ? (event.error || "Failed.") : "";
       if (event.images && event.images.length) showImages(card, event.images);
     }
