@@ -96,6 +96,26 @@ class RollerUserAdmin(UserAdmin):
             },
         )
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # The stock bulk delete would leave the users' image files behind in storage.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # The ledger, payments' owners and keys go with the account through account_delete;
+        # staff who may delete users need no separate (and deliberately absent) permission to
+        # delete ledger entries.
+        deleted, counts, _, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        account_delete(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            account_delete(user=user)
+
     @admin.action(
         description="Delete accounts with their generations and images", permissions=["delete"]
     )

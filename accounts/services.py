@@ -1,4 +1,4 @@
-"""Creating accounts and managing their API keys."""
+"""Creating and deleting accounts, and managing their API keys."""
 
 import hashlib
 import secrets

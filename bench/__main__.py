@@ -1,7 +1,12 @@
-"""`make bench`: run every benchmark in turn."""
+"""`make bench`: every benchmark in turn, each in a process of its own (each sets Django up
+for its own private database)."""
 
-from bench import gallery_latency, generate_to_image
+import subprocess
+import sys
+
+BENCHMARKS = ["generate_to_image", "worker_efficiency", "gallery_latency"]
 
 if __name__ == "__main__":
-    generate_to_image.main()
-    gallery_latency.main()
+    for name in BENCHMARKS:
+        print(f"\n== {name}", flush=True)
+        subprocess.run([sys.executable, "-m", f"bench.{name}"], check=True)

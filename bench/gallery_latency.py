@@ -15,42 +15,22 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import django
+
+from bench.databases import bench_database_url
 
 GENERATIONS = int(os.environ.get("BENCH_GALLERY_GENERATIONS", "100000"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "400"))
 WARM_UP = 30
 # How deep the "deep page" starts: 90% of the way to the oldest generation.
 DEEP_FRACTION = 0.9
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/rollerai_bench"
 BATCH = 5000
 WORDS = [
     *("lighthouse", "dawn", "castle", "forest", "river", "mountain", "portrait", "city", "night"),
     *("neon", "dragon", "robot", "cat", "ocean", "storm", "garden", "desert", "train", "bridge"),
     *("winter", "autumn", "painting", "watercolor", "photo", "sketch"),
 ]
-
-
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else DEFAULT_DATABASE_URL
-
-
-def _database_create(url: str) -> None:
-    """Create the benchmark's database if it does not exist yet (on the same server)."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def _generations_make(user: object, model: object) -> None:
@@ -139,8 +119,7 @@ def _get(client: object, url: str, expected_items: bytes | None = None) -> Calla
 
 
 def _measure() -> None:
-    database_url = _database_url()
-    _database_create(database_url)
+    database_url = bench_database_url("rollerai_bench")
     os.environ["DATABASE_URL"] = database_url
     from testing.environment import test_environment_start, test_environment_stop
 

@@ -121,3 +121,7 @@ def main() -> None:
             f"{statistics.median(job) if job else float('nan'):>14.3f} {min(seen):>7.3f}"
         )
     sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

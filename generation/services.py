@@ -246,8 +246,15 @@ def generation_start(*, generation_id: Any, worker_name: str) -> Generation | No
     return generation
 
 
-def generation_progress(*, generation: Generation, step: int, preview: str | None = None) -> None:
-    Generation.objects.filter(id=generation.id, status=Status.RUNNING).update(progress_step=step)
+def generation_progress(
+    *, generation: Generation, step: int, preview: str | None = None, record: bool = True
+) -> None:
+    """Tell the owner how far sampling has got; with `record`, also keep it for the API (the
+    worker records less often than it reports, as each write costs a database round trip)."""
+    if record:
+        Generation.objects.filter(id=generation.id, status=Status.RUNNING).update(
+            progress_step=step
+        )
     generation_event_publish(
         generation, wait=False, step=step, total=generation.steps, preview=preview
     )

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.db import close_old_connections
 
 from generation.fleet import HEARTBEAT_SECONDS, worker_heartbeat_remove, worker_heartbeat_write
@@ -28,7 +29,7 @@ class Heartbeat(threading.Thread):
         self._stopping = threading.Event()
 
     def run(self) -> None:
-        last_beat = last_maintenance = 0.0
+        last_beat = last_maintenance = last_standings = 0.0
         while not self._stopping.is_set():
             self.state.news.wait(0.25)
             self.state.news.clear()
@@ -40,8 +41,14 @@ class Heartbeat(threading.Thread):
                 if now - last_maintenance >= MAINTENANCE_SECONDS:
                     last_maintenance = now
                     self._maintain()
-                for model in self.state.lines_moved():
-                    standings_publish(model)
+                # Every job start would otherwise mean a burst of events per job, taking CPU
+                # from sampling on the same machine.
+                if now - last_standings >= settings.STANDINGS_INTERVAL_SECONDS:
+                    moved = self.state.lines_moved()
+                    if moved:
+                        last_standings = now
+                    for model in moved:
+                        standings_publish(model)
             # The thread must outlive a Redis or database hiccup; the next round retries.
             except Exception:
                 log.exception("Heartbeat round failed")

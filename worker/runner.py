@@ -26,6 +26,10 @@ from worker.state import WorkerState
 
 log = logging.getLogger(__name__)
 
+RECORD_PROGRESS_SECONDS = 1.0
+# A cancelled generation stops at the first step that starts after this long.
+CANCEL_CHECK_SECONDS = 0.1
+
 
 class GenerationsCanceled(Exception):
     """Raised from the step callback once every generation in the call has been cancelled."""
@@ -144,6 +148,10 @@ def _sample(
     """
     first = batch[0]
     throttle = ProgressThrottle(total=first.steps, per_second=events_per_second)
+    # The database copy of the progress (for the API) is written less often than events go out,
+    # and cancellation is checked at most every CANCEL_CHECK_SECONDS; each costs a round trip.
+    recording = ProgressThrottle(total=first.steps, per_second=1 / RECORD_PROGRESS_SECONDS)
+    last_cancel_check = 0.0
     first_image = {}
     offset = 0
     for generation in batch:
@@ -155,13 +163,16 @@ def _sample(
     def on_step_end(
         _pipeline: Any, step_index: int, _timestep: Any, tensors: dict[str, Any]
     ) -> Any:
-        nonlocal last_preview
+        nonlocal last_preview, last_cancel_check
         step = step_index + 1
-        for canceled in cancel_requested(list(live)):
-            del live[canceled]
-        if not live:
-            raise GenerationsCanceled
+        if time.monotonic() - last_cancel_check >= CANCEL_CHECK_SECONDS:
+            last_cancel_check = time.monotonic()
+            for canceled in cancel_requested(list(live)):
+                del live[canceled]
+            if not live:
+                raise GenerationsCanceled
         if throttle.due(step):
+            record = recording.due(step)
             with_preview = time.monotonic() - last_preview >= preview_interval
             if with_preview:
                 last_preview = time.monotonic()
@@ -170,7 +181,9 @@ def _sample(
                 if with_preview:
                     latent = tensors["latents"][first_image[generation_id]]
                     preview = latent_preview(latent, generation.model.family)
-                generation_progress(generation=generation, step=step, preview=preview)
+                generation_progress(
+                    generation=generation, step=step, preview=preview, record=record
+                )
         return tensors
 
     # CPU generators give the same noise, and so the same image, on any machine for a seed.

@@ -81,3 +81,16 @@ def test_staff_delete_accounts_from_the_admin_after_confirming(
     assert not User.objects.filter(pk=user.pk).exists()
     assert not any(default_storage.exists(name) for name in files)
     assert User.objects.filter(pk=other_user.pk).exists()
+
+
+def test_deleting_a_user_on_the_admin_change_page_removes_their_files(
+    admin_client: Client, user: Any, tiny_model: DiffusionModel
+) -> None:
+    generation_make(user=user, model=tiny_model, images=2)
+    files = _files_of(user)
+
+    response = admin_client.post(f"/admin/auth/user/{user.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert files and not any(default_storage.exists(name) for name in files)

@@ -32,7 +32,10 @@ def test_positions_count_down_live_and_an_eta_appears(
     assert all(generation["waiting_for_worker"] for generation in waiting)
     assert all(generation["eta_seconds"] is None for generation in waiting)
 
-    worker = gpu_worker_start(tmp_path / "worker.log", "--batch-size", "1")
+    # Positions go out as often as a worker may send them, so each move can be seen here.
+    worker = gpu_worker_start(
+        tmp_path / "worker.log", "--batch-size", "1", STANDINGS_INTERVAL_SECONDS="0.05"
+    )
     try:
         for generation_id in ids:
             generation_wait(generation_id, "succeeded", timeout=120)

@@ -2,6 +2,7 @@
 got alone."""
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from PIL import Image
 
-from generation.fleet import workers_live
+from generation.fleet import WorkerStatus, workers_live
 from generation.models import DiffusionModel, Generation
 from testing.api import generation_post
 from testing.processes import gpu_worker_start
@@ -33,6 +34,17 @@ def pixels(generation_id: str) -> np.ndarray:
         return np.asarray(Image.open(io.BytesIO(stored.read())).convert("RGB"), dtype=np.int16)
 
 
+def heartbeat_after(name: str, *, jobs_done: int) -> WorkerStatus:
+    """The worker's heartbeat once it reports `jobs_done` jobs (it reports right after each)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status = next((status for status in workers_live() if status.name == name), None)
+        if status is not None and status.jobs_done >= jobs_done:
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"{name} never reported {jobs_done} jobs done")
+
+
 def run_with_worker(tmp_path: Path, name: str, batch_size: int, ids: list[str]) -> str:
     worker = gpu_worker_start(
         tmp_path / f"{name}.log", "--batch-size", str(batch_size), "--name", name
@@ -40,8 +52,7 @@ def run_with_worker(tmp_path: Path, name: str, batch_size: int, ids: list[str]) 
     try:
         for generation_id in ids:
             assert generation_wait(generation_id, "succeeded", timeout=120).worker_name == name
-        heartbeat = next(status for status in workers_live() if status.name == name)
-        assert heartbeat.largest_batch == batch_size
+        assert heartbeat_after(name, jobs_done=len(ids)).largest_batch == batch_size
     finally:
         worker.stop()
     return worker.output()
