@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q
 
 from generation.models import Generation
+from generation.payloads import request_fields
 from rollerai.exceptions import NotFound
 
 
@@ -40,14 +41,7 @@ def remix_form_values(*, user: Any, generation_id: Any, same_seed: bool) -> dict
         return None
     return {
         "id": str(generation.id),
-        "prompt": generation.prompt,
-        "negative_prompt": generation.negative_prompt,
-        "model": generation.model.slug,
-        "width": generation.width,
-        "height": generation.height,
-        "steps": generation.steps,
-        "guidance": generation.guidance,
-        "count": generation.count,
+        **request_fields(generation),
         "seed": generation.seed if same_seed else None,
     }
 

@@ -47,6 +47,21 @@ def model_payload(model: DiffusionModel) -> dict[str, Any]:
     }
 
 
+def request_fields(generation: Generation) -> dict[str, Any]:
+    """What was asked for, in the fields of a submit request (so it can be asked for again)."""
+    return {
+        "prompt": generation.prompt,
+        "negative_prompt": generation.negative_prompt,
+        "model": generation.model.slug,
+        "width": generation.width,
+        "height": generation.height,
+        "steps": generation.steps,
+        "guidance": generation.guidance,
+        "seed": generation.seed,
+        "count": generation.count,
+    }
+
+
 def _timestamp(value: Any) -> str | None:
     return value.isoformat() if value else None
 
@@ -60,15 +75,7 @@ def generation_payload(
     return {
         "id": str(generation.id),
         "status": generation.status,
-        "prompt": generation.prompt,
-        "negative_prompt": generation.negative_prompt,
-        "model": generation.model.slug,
-        "width": generation.width,
-        "height": generation.height,
-        "steps": generation.steps,
-        "guidance": generation.guidance,
-        "seed": generation.seed,
-        "count": generation.count,
+        **request_fields(generation),
         "position": standing.position if standing else None,
         "eta_seconds": standing.eta_seconds if standing else None,
         "waiting_for_worker": standing.waiting_for_worker if standing else False,

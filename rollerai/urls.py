@@ -4,8 +4,10 @@ from django.urls import include, path
 from accounts import api as accounts_api
 from generation import staff
 from generation.urls import api_urlpatterns
+from rollerai.health import healthz
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("generation.urls")),
     path("", include("gallery.urls")),
     path("accounts/", include("accounts.urls")),
