@@ -101,6 +101,8 @@ def main() -> None:
     from testing.environment import test_environment_start, test_environment_stop
 
     test_environment_start()
+    # Enough credits and headroom for every run; the web server and worker inherit these.
+    os.environ.update(SIGNUP_CREDITS="1000", SUBMISSIONS_PER_MINUTE="1000")
     django.setup()
     processes, url = _site_start(workdir)
     try:
