@@ -5,6 +5,7 @@ from accounts import api as accounts_api
 from generation import staff
 from generation.urls import api_urlpatterns
 from rollerai.health import healthz
+from rollerai.openapi import openapi_document
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("billing/", include("billing.urls")),
     path("api/v1/me", accounts_api.me, name="api-me"),
+    path("api/v1/openapi.json", openapi_document, name="api-openapi"),
     path("api/v1/", include(api_urlpatterns)),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/workers/", staff.workers_page, name="staff-workers"),
