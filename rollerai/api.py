@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.services import api_key_authenticate
@@ -128,3 +129,17 @@ def query_int(request: HttpRequest, name: str, *, default: int, minimum: int, ma
             f"'{name}' must be between {minimum} and {maximum}.", code="out_of_range", field=name
         )
     return value
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404s under /api/ answer in the API's error shape; pages keep Django's own 404 page."""
+    if request.path.startswith("/api/"):
+        return error_response(404, "not_found", "There is no such API endpoint.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The error is logged by Django; API clients still get the API's error shape."""
+    if request.path.startswith("/api/"):
+        return error_response(500, "server_error", "Something went wrong on our side.")
+    return defaults.server_error(request)

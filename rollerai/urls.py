@@ -20,3 +20,6 @@ urlpatterns = [
     path("admin/workers/", staff.workers_page, name="staff-workers"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "rollerai.api.page_not_found"
+handler500 = "rollerai.api.server_error"

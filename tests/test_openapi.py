@@ -64,3 +64,18 @@ def test_real_responses_match_their_schemas(
     for status, response in errors.items():
         assert response.status_code == status
         assert_matches(response.json(), "Error")
+
+
+def test_unknown_api_paths_answer_in_the_error_shape(alice_client: Client) -> None:
+    for path in ("/api/v1/nothing-here", "/api/v1/generations/not-a-uuid"):
+        response = alice_client.get(path)
+
+        assert response.status_code == 404
+        assert response.json() == {
+            "error": {
+                "code": "not_found",
+                "message": "There is no such API endpoint.",
+                "field": None,
+            }
+        }
+    assert alice_client.get("/no-such-page/")["Content-Type"].startswith("text/html")
