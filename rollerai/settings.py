@@ -192,3 +192,19 @@ PREVIEW_INTERVAL_SECONDS = env.float("PREVIEW_INTERVAL_SECONDS", default=0.5)
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=10)
 # Waiting users hear about their new place in line at most this often (seconds).
 STANDINGS_INTERVAL_SECONDS = env.float("STANDINGS_INTERVAL_SECONDS", default=1.0)
+
+# Production serves only HTTPS (behind a proxy that sets X-Forwarded-Proto); local runs and tests
+# use plain HTTP on loopback.
+HTTPS = env.bool("DJANGO_HTTPS", default=False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Health checks come over plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    # Subdomains and the browsers' preload list too, as `check --deploy` asks; a site that
+    # shares its domain with plain-HTTP subdomains must turn these off.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
