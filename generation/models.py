@@ -101,6 +101,7 @@ class Generation(models.Model):
                 condition=models.Q(is_public=True),
                 name="generation_public_newest",
             ),
+            models.Index(fields=["finished_at"], name="generation_finished"),
             # The reaper and reconciler look for unfinished generations only.
             models.Index(
                 fields=["status"],

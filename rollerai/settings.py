@@ -208,3 +208,5 @@ if HTTPS:
     # shares its domain with plain-HTTP subdomains must turn these off.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Lets a Prometheus server scrape /metrics without a staff session.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -3,12 +3,14 @@ from django.urls import include, path
 
 from accounts import api as accounts_api
 from generation import staff
+from generation.metrics import metrics
 from generation.urls import api_urlpatterns
 from rollerai.health import healthz
 from rollerai.openapi import openapi_document
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("", include("generation.urls")),
     path("", include("gallery.urls")),
     path("accounts/", include("accounts.urls")),
