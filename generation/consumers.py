@@ -1,5 +1,6 @@
 """The websocket that streams a signed-in user's generation events to their browser."""
 
+from collections import OrderedDict
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -8,10 +9,16 @@ from rollerai.live import user_group
 
 # Close code for "not signed in" (4000-4999 are free for applications).
 CLOSE_NOT_AUTHENTICATED = 4401
+# Generations whose latest revision a socket remembers, to drop events that arrive late.
+REVISIONS_KEPT = 1000
 
 
 class GenerationConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.revisions: OrderedDict[str, int] = OrderedDict()
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -32,7 +39,24 @@ class GenerationConsumer(AsyncJsonWebsocketConsumer):
         pass
 
     async def generation_update(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        event = message["event"]
+        if self._is_stale(event):
+            return
+        await self.send_json(event)
+
+    def _is_stale(self, event: dict[str, Any]) -> bool:
+        """Events of one generation come from several processes (workers, the web tier, the
+        standings publisher), so one published from an older snapshot can arrive after a newer
+        one; the client never sees it."""
+        generation_id, revision = event["id"], event.get("revision", 0)
+        latest = self.revisions.get(generation_id, 0)
+        if revision < latest:
+            return True
+        self.revisions[generation_id] = revision
+        self.revisions.move_to_end(generation_id)
+        if len(self.revisions) > REVISIONS_KEPT:
+            self.revisions.popitem(last=False)
+        return False
 
     async def balance_update(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

@@ -15,6 +15,9 @@ def generation_event(generation: Generation, **extra: Any) -> dict[str, Any]:
         "type": "generation",
         "id": str(generation.id),
         "status": generation.status,
+        # Events from different processes can arrive out of order; the revision tells which
+        # one describes the newer state.
+        "revision": generation.revision,
     }
     if generation.status == Generation.Status.FAILED:
         payload["error"] = generation.error

@@ -79,6 +79,13 @@ class Generation(models.Model):
     # How many times a worker has started it; a worker death puts it back only once.
     attempts = models.PositiveSmallIntegerField(default=0)
     worker_name = models.CharField(max_length=200, blank=True)
+    # Names one run of the generation on a worker, set when a worker claims it: every write the
+    # run makes (progress, images, its end) applies only while the row is still in that run, so a
+    # run presumed dead that wakes up again can never clobber the run that replaced it.
+    run_token = models.CharField(max_length=32, blank=True)
+    # Goes up with every status change. Live events carry it, so a stale event (published from an
+    # older snapshot) is recognised and never overwrites a newer status.
+    revision = models.PositiveIntegerField(default=1)
     is_public = models.BooleanField(default=False)
     # Set when it is first made public; the share link stays the same if it is made public again.
     share_token = models.CharField(max_length=32, unique=True, null=True, blank=True)

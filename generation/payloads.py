@@ -75,6 +75,7 @@ def generation_payload(
     return {
         "id": str(generation.id),
         "status": generation.status,
+        "revision": generation.revision,
         **request_fields(generation),
         "position": standing.position if standing else None,
         "eta_seconds": standing.eta_seconds if standing else None,

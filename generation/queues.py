@@ -1,5 +1,9 @@
 """The Redis side of generations: RQ queues (two per model, so workers can serve chosen models
-and paying users can go first), running-job leases and cancel flags."""
+and paying users can go first), running-job leases and cancel flags.
+
+A running generation's worker renews its lease every couple of seconds from a thread of its own
+(so also during long steps); a lease missing for longer than it lasts means the worker is gone.
+"""
 
 import contextlib
 
@@ -14,9 +18,6 @@ from generation.models import DiffusionModel, Generation
 
 # Enqueued by dotted path so that the web tier never imports the worker (and so torch).
 RUN_GENERATION_JOB = "worker.jobs.run_generation"
-# A running generation's worker renews its lease every couple of seconds, from a thread of its
-# own (so also during long steps); a lease that runs out means the worker is gone.
-LEASE_SECONDS = 10
 # A running generation is stopped by a flag its worker checks after every step.
 CANCEL_FLAG_SECONDS = 3600
 
@@ -50,7 +51,8 @@ def queued_job_ids(model: DiffusionModel, *, high_priority_only: bool = False) -
 
 def _job_delete(job_id: str, connection: Redis) -> None:
     with contextlib.suppress(NoSuchJobError):
-        Job.fetch(job_id, connection=connection).delete(remove_from_queue=False)
+        # Also off its queue, so a generation put back twice is still in line only once.
+        Job.fetch(job_id, connection=connection).delete(remove_from_queue=True)
 
 
 def job_pending(generation_id: object) -> bool:
@@ -110,35 +112,85 @@ def _lease(generation_id: object) -> str:
     return f"generation:{generation_id}:lease"
 
 
-def lease_take(generation_id: object, *, worker_name: str) -> None:
-    _redis().set(_lease(generation_id), worker_name, ex=LEASE_SECONDS)
+# When the reaper first saw each running generation without a lease (Redis server time).
+LEASES_MISSING_SINCE = "generation:leases-missing-since"
+
+# Renewing re-creates a lease that Redis lost (a restart or flush must not make a live run look
+# dead), but never takes over a lease that another run of the generation now holds.
+_RENEW = """
+local held = redis.call('GET', KEYS[1])
+if held == false or held == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return 1
+end
+return 0
+"""
+# Only the run that holds a lease may drop it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
 
 
-def leases_renew(generation_ids: list[str]) -> None:
-    if not generation_ids:
-        return
-    pipeline = _redis().pipeline()
-    for generation_id in generation_ids:
-        pipeline.expire(_lease(generation_id), LEASE_SECONDS)
-    pipeline.execute()
+def lease_seconds() -> int:
+    return settings.GENERATION_LEASE_SECONDS
 
 
-def lease_release(generation_id: object) -> None:
-    _redis().delete(_lease(generation_id))
+def lease_take(generation_id: object, *, run_token: str) -> None:
+    _redis().set(_lease(generation_id), run_token, ex=lease_seconds())
 
 
-def leases_held(generation_ids: list[str]) -> set[str]:
-    """Which of these generations a live worker is still running."""
-    if not generation_ids:
+def leases_renew(runs: dict[str, str]) -> set[str]:
+    """Renew the leases of these runs ({generation id: run token}); returns the generations
+    whose lease another run holds now, i.e. that this worker no longer runs."""
+    if not runs:
         return set()
-    pipeline = _redis().pipeline()
-    for generation_id in generation_ids:
+    connection = _redis()
+    renew = connection.register_script(_RENEW)
+    pipeline = connection.pipeline(transaction=False)
+    for generation_id, run_token in runs.items():
+        renew(keys=[_lease(generation_id)], args=[run_token, lease_seconds()], client=pipeline)
+    renewed = pipeline.execute()
+    return {generation_id for generation_id, kept in zip(runs, renewed, strict=True) if not kept}
+
+
+def lease_release(generation_id: object, *, run_token: str) -> None:
+    if not run_token:
+        return
+    connection = _redis()
+    connection.register_script(_RELEASE)(keys=[_lease(generation_id)], args=[run_token])
+
+
+def leases_lost(running: list[str]) -> list[str]:
+    """Which of these running generations have had no lease for longer than a lease lasts.
+
+    A lease that is merely missing proves nothing: Redis may have just restarted or been
+    flushed, and the live worker re-creates its lease at its next renewal. So the first time one
+    is seen missing is recorded (in Redis, so a restart forgets it too), and only a lease still
+    missing a whole lease period later counts as lost. `running` must be every running
+    generation: records of the others are dropped.
+    """
+    connection = _redis()
+    pipeline = connection.pipeline(transaction=False)
+    pipeline.time()
+    pipeline.hgetall(LEASES_MISSING_SINCE)
+    for generation_id in running:
         pipeline.exists(_lease(generation_id))
-    return {
-        generation_id
-        for generation_id, held in zip(generation_ids, pipeline.execute(), strict=True)
-        if held
-    }
+    (now, _), recorded, *held = pipeline.execute()
+    missing = [gid for gid, exists in zip(running, held, strict=True) if not exists]
+    since = {gid.decode(): int(first_seen) for gid, first_seen in recorded.items()}
+    pipeline = connection.pipeline(transaction=False)
+    for generation_id in missing:
+        if generation_id not in since:
+            since[generation_id] = now
+            pipeline.hset(LEASES_MISSING_SINCE, generation_id, now)
+    forgotten = set(since) - set(missing)
+    if forgotten:
+        pipeline.hdel(LEASES_MISSING_SINCE, *forgotten)
+    pipeline.execute()
+    return [gid for gid in missing if now - since[gid] > lease_seconds()]
 
 
 def maintenance_turn(*, seconds: int) -> bool:

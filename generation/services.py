@@ -9,6 +9,7 @@ generation to failed or canceled refunds it, and the ledger refunds a generation
 import hashlib
 import json
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,14 +29,14 @@ from generation.events import generation_event_publish
 from generation.models import DiffusionModel, Generation, GenerationImage
 from generation.payloads import images_payload
 from generation.queues import (
-    LEASE_SECONDS,
     cancel_flag_set,
     generation_enqueue,
     generation_job_remove,
     job_pending,
     lease_release,
+    lease_seconds,
     lease_take,
-    leases_held,
+    leases_lost,
 )
 from generation.standing import arrival_standing, standings_publish
 from generation.validation import generation_request_validate
@@ -170,21 +171,42 @@ def _generation_queue(generation: Generation) -> None:
         generation.refresh_from_db()
 
 
-def _generation_end(*, generation_id: Any, from_statuses: tuple[str, ...], **fields: Any) -> bool:
-    """Move an unfinished generation to failed or canceled and refund it, in one transaction."""
+def _generation_end(
+    *,
+    generation_id: Any,
+    from_statuses: tuple[str, ...],
+    run_token: str | None = None,
+    **fields: Any,
+) -> bool:
+    """Move an unfinished generation to failed or canceled and refund it, in one transaction.
+    With `run_token`, only while the generation is still in that run."""
     with transaction.atomic():
-        ended = Generation.objects.filter(id=generation_id, status__in=from_statuses).update(
-            finished_at=timezone.now(), **fields
-        )
-        lease_release(generation_id)
-        if not ended:
+        generation = _generation_lock(generation_id, from_statuses, run_token)
+        if generation is None:
             return False
-        generation = Generation.objects.select_related("user").get(id=generation_id)
+        Generation.objects.filter(id=generation_id).update(
+            finished_at=timezone.now(), revision=F("revision") + 1, **fields
+        )
+        lease_release(generation_id, run_token=generation.run_token)
+        generation.refresh_from_db()
         credits_refund(
             user=generation.user, amount=generation.credits_charged, generation_id=generation.id
         )
         transaction.on_commit(lambda: generation_event_publish(generation))
     return True
+
+
+def _generation_lock(
+    generation_id: Any, statuses: tuple[str, ...], run_token: str | None = None
+) -> Generation | None:
+    """The generation, locked until the transaction ends, if it is in one of `statuses` (and,
+    with `run_token`, in that run). Whoever changes a generation's status holds this lock, so
+    the reaper, the reconciler, a cancel and a worker decide on the same, current row."""
+    rows = Generation.objects.select_for_update(of=("self",)).select_related("model", "user")
+    rows = rows.filter(id=generation_id, status__in=statuses)
+    if run_token is not None:
+        rows = rows.filter(run_token=run_token)
+    return rows.first()
 
 
 def generation_cancel(*, user: User, generation_id: Any) -> Generation:
@@ -225,11 +247,9 @@ def generation_cancel(*, user: User, generation_id: Any) -> Generation:
 
 
 def generation_start(*, generation_id: Any, worker_name: str) -> Generation | None:
-    """Claim a queued generation for a worker; None if it is no longer queued (e.g. cancelled).
-
-    The lease comes first: a running generation without one looks abandoned to the reaper.
-    """
-    lease_take(generation_id, worker_name=worker_name)
+    """Claim a queued generation for a worker, as a new run; None if it is no longer queued
+    (cancelled, or another worker has it), in which case nothing is touched."""
+    run_token = secrets.token_hex(8)
     claimed = Generation.objects.filter(id=generation_id, status=Status.QUEUED).update(
         status=Status.RUNNING,
         started_at=timezone.now(),
@@ -237,10 +257,15 @@ def generation_start(*, generation_id: Any, worker_name: str) -> Generation | No
         error="",
         attempts=F("attempts") + 1,
         worker_name=worker_name,
+        run_token=run_token,
+        revision=F("revision") + 1,
     )
     if not claimed:
-        lease_release(generation_id)
         return None
+    # Taken after the claim, so that a worker which loses the claim never touches the lease of
+    # the run that won it. Until then the reaper leaves the run alone: it only reaps a lease
+    # that has been missing for a whole lease period.
+    lease_take(generation_id, run_token=run_token)
     generation = Generation.objects.select_related("model").get(id=generation_id)
     generation_event_publish(generation, step=0, total=generation.steps)
     return generation
@@ -248,27 +273,38 @@ def generation_start(*, generation_id: Any, worker_name: str) -> Generation | No
 
 def generation_progress(
     *, generation: Generation, step: int, preview: str | None = None, record: bool = True
-) -> None:
+) -> bool:
     """Tell the owner how far sampling has got; with `record`, also keep it for the API (the
-    worker records less often than it reports, as each write costs a database round trip)."""
-    if record:
-        Generation.objects.filter(id=generation.id, status=Status.RUNNING).update(
-            progress_step=step
-        )
+    worker records less often than it reports, as each write costs a database round trip).
+    False once a recorded step finds that this run no longer has the generation."""
+    if record and not _in_run(generation).update(progress_step=step):
+        return False
     generation_event_publish(
         generation, wait=False, step=step, total=generation.steps, preview=preview
+    )
+    return True
+
+
+def _in_run(generation: Generation) -> Any:
+    """The generation's row while it is still running in the run `generation` was claimed as."""
+    return Generation.objects.filter(
+        id=generation.id, status=Status.RUNNING, run_token=generation.run_token
     )
 
 
 def generation_succeed(*, generation: Generation, images: list[StoredImage]) -> bool:
-    """Record the stored images and mark the generation done; False if it was no longer running."""
+    """Record the stored images and mark the generation done; False if this run no longer has
+    it (cancelled, or given to another run), and then nothing is recorded."""
     with transaction.atomic():
-        finished = Generation.objects.filter(id=generation.id, status=Status.RUNNING).update(
-            status=Status.SUCCEEDED, finished_at=timezone.now(), progress_step=generation.steps
+        finished = _in_run(generation).update(
+            status=Status.SUCCEEDED,
+            finished_at=timezone.now(),
+            progress_step=generation.steps,
+            revision=F("revision") + 1,
         )
-        lease_release(generation.id)
         if not finished:
             return False
+        lease_release(generation.id, run_token=generation.run_token)
         GenerationImage.objects.bulk_create(
             GenerationImage(
                 generation=generation,
@@ -293,64 +329,100 @@ def generation_fail(*, generation_id: Any, error: str) -> bool:
     )
 
 
-def generation_release(*, generation_id: Any) -> bool:
+def generation_run_fail(*, generation: Generation, error: str) -> bool:
+    """A worker's run failed: mark the generation failed and refund it, only if it is still in
+    this run (a run that was given up on must not fail the run that replaced it)."""
+    return _generation_end(
+        generation_id=generation.id,
+        from_statuses=(Status.RUNNING,),
+        run_token=generation.run_token,
+        status=Status.FAILED,
+        error=error,
+    )
+
+
+def generation_release(*, generation: Generation) -> bool:
     """Give a running generation back to the queue because its worker is shutting down; this
     run does not count as an attempt."""
-    released = Generation.objects.filter(id=generation_id, status=Status.RUNNING).update(
-        status=Status.QUEUED, started_at=None, progress_step=0, attempts=F("attempts") - 1
+    with transaction.atomic():
+        locked = _generation_lock(generation.id, (Status.RUNNING,), generation.run_token)
+        if locked is None:
+            return False
+        _generation_requeue(locked, attempts=F("attempts") - 1)
+    return True
+
+
+def _generation_requeue(generation: Generation, **fields: Any) -> None:
+    """Put a locked running generation back in line. It is enqueued before the lock is let go,
+    so the reconciler, waiting on the lock, then finds it in its queue and leaves it be."""
+    Generation.objects.filter(id=generation.id).update(
+        status=Status.QUEUED,
+        started_at=None,
+        progress_step=0,
+        run_token="",
+        revision=F("revision") + 1,
+        **fields,
     )
-    lease_release(generation_id)
-    if released:
-        _generation_queue(Generation.objects.select_related("model").get(id=generation_id))
-    return bool(released)
+    lease_release(generation.id, run_token=generation.run_token)
+    generation.refresh_from_db()
+    _generation_queue(generation)
 
 
 def generations_reap() -> list[str]:
-    """Find running generations whose worker died (their lease ran out) and run them again on
-    another worker, or fail and refund them if that already happened once."""
-    started_before = timezone.now() - timedelta(seconds=LEASE_SECONDS)
-    running = [
-        str(generation_id)
-        for generation_id in Generation.objects.filter(
-            status=Status.RUNNING, started_at__lt=started_before
-        ).values_list("id", flat=True)
-    ]
-    held = leases_held(running)
-    reaped = [generation_id for generation_id in running if generation_id not in held]
-    for generation_id in reaped:
-        generation = Generation.objects.select_related("model").get(id=generation_id)
-        if generation.attempts >= MAX_ATTEMPTS:
-            log.warning("Generation %s lost its worker again; failing it", generation_id)
-            generation_fail(
-                generation_id=generation_id,
-                error="The GPU worker stopped twice while making this image. "
-                "Your credits have been refunded.",
+    """Find running generations whose worker died (their lease stayed missing for a whole lease
+    period) and run them again on another worker, or fail and refund them if that already
+    happened once."""
+    running = dict(Generation.objects.filter(status=Status.RUNNING).values_list("id", "run_token"))
+    started_before = timezone.now() - timedelta(seconds=lease_seconds())
+    lost = leases_lost([str(generation_id) for generation_id in running])
+    reaped = []
+    for generation_id in lost:
+        with transaction.atomic():
+            generation = _generation_lock(
+                generation_id, (Status.RUNNING,), running[uuid.UUID(generation_id)]
             )
-        elif Generation.objects.filter(id=generation_id, status=Status.RUNNING).update(
-            status=Status.QUEUED, started_at=None, progress_step=0
-        ):
-            log.warning("Generation %s lost its worker; queueing it again", generation_id)
-            generation.refresh_from_db()
-            _generation_queue(generation)
+            if generation is None or generation.started_at is None:
+                continue
+            if generation.started_at >= started_before:
+                continue
+            reaped.append(generation_id)
+            if generation.attempts >= MAX_ATTEMPTS:
+                log.warning("Generation %s lost its worker again; failing it", generation_id)
+                generation_run_fail(
+                    generation=generation,
+                    error="The GPU worker stopped twice while making this image. "
+                    "Your credits have been refunded.",
+                )
+            else:
+                log.warning("Generation %s lost its worker; queueing it again", generation_id)
+                _generation_requeue(generation)
     return reaped
 
 
 def generations_reconcile() -> list[str]:
-    """Put back on their queue the queued generations that Redis lost (e.g. it restarted)."""
+    """Put back on their queue the queued generations that Redis lost (e.g. it restarted).
+
+    Each is decided on its locked, current row: still queued in the database and, at that
+    moment, with no job waiting or running in Redis. Whoever else changes its status (a worker
+    claiming it, the reaper, a cancel) waits for that decision, and a worker claims a
+    companion for its batch before taking the job off the queue.
+    """
     # Brand-new generations are left alone: their enqueue may still be on its way.
     created_before = timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
-    queued = Generation.objects.filter(
+    candidates = Generation.objects.filter(
         status=Status.QUEUED, created_at__lt=created_before
-    ).select_related("model")
+    ).values_list("id", flat=True)
     restored = []
-    for generation in queued:
-        # A job a worker has just taken is in no queue but still pending for RQ.
-        if not job_pending(generation.id):
+    for generation_id in list(candidates):
+        with transaction.atomic():
+            generation = _generation_lock(generation_id, (Status.QUEUED,))
+            if generation is None or job_pending(generation_id):
+                continue
             log.warning(
-                "Generation %s was missing from its queue; queueing it again", generation.id
+                "Generation %s was missing from its queue; queueing it again", generation_id
             )
             _generation_queue(generation)
-            restored.append(str(generation.id))
+            restored.append(str(generation_id))
     return restored
 
 

@@ -152,6 +152,12 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "enum": ["queued", "running", "succeeded", "failed", "canceled"],
             },
+            "revision": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Goes up with every status change; of two events or responses "
+                "about one generation, the one with the lower revision is out of date.",
+            },
             "prompt": {"type": "string"},
             "negative_prompt": {"type": "string"},
             "model": {"type": "string"},

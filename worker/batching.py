@@ -9,9 +9,13 @@ LOOKAHEAD = 64
 
 
 def batch_collect(*, first: Generation, max_images: int, worker_name: str) -> list[Generation]:
-    """Take and claim queued generations that match `first` in model, size, steps and guidance,
-    up to `max_images` images in all. Each one is taken off its queue before it is claimed, so
-    two workers can never both take it."""
+    """Claim queued generations that match `first` in model, size, steps and guidance, up to
+    `max_images` images in all, and take their jobs off the queue.
+
+    The claim (a conditional update in the database) decides who runs a generation; it comes
+    before the job leaves its queue, so that at no moment is a queued generation missing from
+    Redis (which the reconciler would take for lost). A worker that takes the job from the queue
+    meanwhile finds it no longer queued and leaves it alone."""
     images = first.count
     if images >= max_images:
         return []
@@ -34,12 +38,12 @@ def batch_collect(*, first: Generation, max_images: int, worker_name: str) -> li
         companion = companions.get(job_id)
         if companion is None or images + companion.count > max_images:
             continue
-        if not generation_job_remove(companion):
-            continue  # another worker took it first
         claimed = generation_start(generation_id=companion.id, worker_name=worker_name)
-        if claimed is not None:
-            batch.append(claimed)
-            images += claimed.count
+        if claimed is None:
+            continue  # another worker took it first
+        generation_job_remove(claimed)
+        batch.append(claimed)
+        images += claimed.count
         if images >= max_images:
             break
     return batch

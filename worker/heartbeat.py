@@ -56,7 +56,10 @@ class Heartbeat(threading.Thread):
     def report(self) -> None:
         self.state.report_due = False
         worker_heartbeat_write(self.state.status())
-        leases_renew(self.state.current())
+        lost = leases_renew(self.state.current())
+        if lost:
+            log.warning("Generation(s) %s now run elsewhere; stopping them here", sorted(lost))
+            self.state.runs_lost(lost)
 
     def _maintain(self) -> None:
         close_old_connections()

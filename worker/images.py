@@ -6,6 +6,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from generation.models import Generation
 from generation.services import StoredImage
 
 THUMBNAIL_SIDE = 256
@@ -17,18 +18,20 @@ def _encoded(image: Image.Image, image_format: str, **options: object) -> "Conte
     return ContentFile(buffer.getvalue())
 
 
-def image_store(*, generation_id: object, index: int, seed: int, image: Image.Image) -> StoredImage:
-    """Store one image under generations/<generation id>/, which reveals nothing about its owner."""
+def image_store(*, generation: Generation, index: int, image: Image.Image) -> StoredImage:
+    """Store one image under generations/<generation id>/, which reveals nothing about its owner.
+
+    The names carry the run, so two runs of one generation (one of them presumed dead) never
+    overwrite or delete each other's files.
+    """
     thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
-    folder = f"generations/{generation_id}"
-    image_name = default_storage.save(f"{folder}/{index}.png", _encoded(image, "PNG"))
-    thumbnail_name = default_storage.save(
-        f"{folder}/{index}.webp", _encoded(thumbnail, "WEBP", quality=75)
-    )
+    stem = f"generations/{generation.id}/{generation.run_token}-{index}"
+    image_name = default_storage.save(f"{stem}.png", _encoded(image, "PNG"))
+    thumbnail_name = default_storage.save(f"{stem}.webp", _encoded(thumbnail, "WEBP", quality=75))
     return StoredImage(
         index=index,
-        seed=seed,
+        seed=generation.seed + index,
         width=image.width,
         height=image.height,
         image_name=image_name,

@@ -11,7 +11,7 @@ from collections import deque
 import torch
 
 from generation.fleet import WorkerStatus
-from generation.models import DiffusionModel
+from generation.models import DiffusionModel, Generation
 from worker.pipelines import pipeline_cache
 
 # Per-image times kept per model for ETAs: enough to smooth noise, few enough to follow change.
@@ -27,7 +27,10 @@ class WorkerState:
         self.jobs_done = 0
         self.batches_run = 0
         self.largest_batch = 0
-        self._current: list[str] = []
+        # The runs this worker is sampling now: {generation id: run token}.
+        self._current: dict[str, str] = {}
+        # Of those, the ones whose lease another run holds now: they are no longer ours.
+        self._lost: set[str] = set()
         self._timings: dict[str, deque[float]] = {}
         self._lines_moved: dict[int, DiffusionModel] = {}
         self._lock = threading.Lock()
@@ -46,20 +49,36 @@ class WorkerState:
             models, self._lines_moved = list(self._lines_moved.values()), {}
         return models
 
-    def running(self, generation_ids: list[str]) -> None:
+    def running(self, batch: list[Generation]) -> None:
         with self._lock:
-            self._current = list(generation_ids)
+            self._current = {str(generation.id): generation.run_token for generation in batch}
+            self._lost = set()
 
-    def current(self) -> list[str]:
+    def current(self) -> dict[str, str]:
         with self._lock:
-            return list(self._current)
+            return dict(self._current)
 
-    def batch_done(self, *, model: str, generations: int, images: int, seconds: float) -> None:
+    def runs_lost(self, generation_ids: set[str]) -> None:
         with self._lock:
-            self._current = []
-            self.jobs_done += generations
+            self._lost |= generation_ids & set(self._current)
+
+    def lost(self) -> set[str]:
+        with self._lock:
+            return set(self._lost)
+
+    def batch_done(self, batch: list[Generation]) -> None:
+        with self._lock:
+            self._current = {}
+            self._lost = set()
+            self.jobs_done += len(batch)
             self.batches_run += 1
-            self.largest_batch = max(self.largest_batch, generations)
+            self.largest_batch = max(self.largest_batch, len(batch))
+            self.report_due = True
+        self.news.set()
+
+    def batch_timed(self, *, model: str, images: int, seconds: float) -> None:
+        """A pipeline call made `images` images in `seconds`: it goes into this model's ETAs."""
+        with self._lock:
             if images:
                 timings = self._timings.setdefault(model, deque(maxlen=TIMINGS_KEPT))
                 timings.append(seconds / images)

@@ -73,8 +73,9 @@ def test_images_go_to_the_bucket_and_come_back_through_presigned_urls_only_for_t
     generation = generation_wait(generation_id, "succeeded", "failed", timeout=120)
     assert generation.status == "succeeded", generation.error
 
-    # The bucket holds both, under keys that name the generation, never its owner.
-    png_key, webp_key = f"generations/{generation_id}/0.png", f"generations/{generation_id}/0.webp"
+    # The bucket holds both, under keys that name the generation and its run, never its owner.
+    stem = f"generations/{generation_id}/{generation.run_token}-0"
+    png_key, webp_key = f"{stem}.png", f"{stem}.webp"
     listed = s3.list_objects_v2(Bucket=s3_bucket)["Contents"]
     assert sorted(item["Key"] for item in listed) == [png_key, webp_key]
     png_head = s3.head_object(Bucket=s3_bucket, Key=png_key)

@@ -1,0 +1,89 @@
+"""What a running pipeline call tells the world after each step: throttled progress and
+previews for the owners, and whether any of its generations should stop (cancelled, or handed
+to another run of the generation)."""
+
+import time
+from typing import Any
+
+from generation.models import Generation
+from generation.queues import cancel_requested
+from generation.services import generation_progress
+from worker.preview import latent_preview
+from worker.progress import ProgressThrottle
+from worker.state import WorkerState
+
+# The database copy of the progress (for the API) is written about this often; each write costs
+# a round trip, so it is written less often than events go out.
+RECORD_PROGRESS_SECONDS = 1.0
+# A cancelled generation stops at the first step that starts after this long.
+CANCEL_CHECK_SECONDS = 0.1
+
+
+class GenerationsStopped(Exception):
+    """Raised from the step callback once no generation in the call is still wanted."""
+
+
+class StepReporter:
+    """The step callback of one pipeline call over a batch of generations."""
+
+    def __init__(
+        self,
+        batch: list[Generation],
+        *,
+        state: WorkerState,
+        events_per_second: float,
+        preview_interval: float,
+    ) -> None:
+        self.state = state
+        self.live = list(batch)
+        self.preview_interval = preview_interval
+        steps = batch[0].steps
+        self.events = ProgressThrottle(total=steps, per_second=events_per_second)
+        self.records = ProgressThrottle(total=steps, per_second=1 / RECORD_PROGRESS_SECONDS)
+        # Where each generation's first image sits in the batched latents.
+        self.first_image: dict[str, int] = {}
+        offset = 0
+        for generation in batch:
+            self.first_image[str(generation.id)] = offset
+            offset += generation.count
+        self.last_cancel_check = 0.0
+        self.last_preview = 0.0
+
+    def on_step_end(
+        self, _pipeline: Any, step_index: int, _timestep: Any, tensors: dict[str, Any]
+    ) -> dict[str, Any]:
+        step = step_index + 1
+        self._drop_unwanted()
+        if self.events.due(step):
+            self._report(step, tensors["latents"])
+        return tensors
+
+    def _drop_unwanted(self) -> None:
+        now = time.monotonic()
+        if now - self.last_cancel_check >= CANCEL_CHECK_SECONDS:
+            self.last_cancel_check = now
+            canceled = cancel_requested([str(generation.id) for generation in self.live])
+            self._drop(canceled | self.state.lost())
+        if not self.live:
+            raise GenerationsStopped
+
+    def _drop(self, generation_ids: set[str]) -> None:
+        if generation_ids:
+            self.live = [g for g in self.live if str(g.id) not in generation_ids]
+
+    def _report(self, step: int, latents: Any) -> None:
+        record = self.records.due(step)
+        with_preview = time.monotonic() - self.last_preview >= self.preview_interval
+        if with_preview:
+            self.last_preview = time.monotonic()
+        gone = set()
+        for generation in self.live:
+            preview = None
+            if with_preview:
+                latent = latents[self.first_image[str(generation.id)]]
+                preview = latent_preview(latent, generation.model.family)
+            if not generation_progress(
+                generation=generation, step=step, preview=preview, record=record
+            ):
+                gone.add(str(generation.id))
+        self._drop(gone)
