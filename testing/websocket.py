@@ -49,8 +49,9 @@ class LiveSocket:
     def _read(self) -> None:
         assert self._connection is not None
         try:
-            for message in self._connection:
-                self.messages.put(json.loads(message))
+            with self._connection as connection:
+                for message in connection:
+                    self.messages.put(json.loads(message))
         except ConnectionClosed as closed:
             self.close_code = closed.rcvd.code if closed.rcvd else None
         else:
