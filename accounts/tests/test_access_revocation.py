@@ -2,7 +2,9 @@
 revoking an API key, signing out, changing the password and deleting the account, each done
 through the site's real pages against daphne and watched with a real websocket client."""
 
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -156,3 +158,33 @@ def test_deleting_the_account_closes_all_its_sockets_and_nobody_elses(
         assert_closed_for_lost_access(socket)
     assert not ApiKey.objects.filter(user_id=user.pk).exists()
     assert_still_live(other_user, bob_socket)
+
+
+@pytest.mark.browser
+def test_a_page_signed_out_elsewhere_says_so_and_stops_reconnecting(
+    web_server: str, user: User, tiny_model: Any, browser_page: Any
+) -> None:
+    page = browser_page
+    page.goto(f"{web_server}/accounts/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#live-status[data-state=open]")
+    sockets_opened: list[Any] = []
+    page.on("websocket", lambda socket: sockets_opened.append(socket))
+
+    Browser(web_server, username="alice").post(
+        "/accounts/password/",
+        old_password=PASSWORD,
+        new_password1=NEW_PASSWORD,
+        new_password2=NEW_PASSWORD,
+    )
+
+    page.wait_for_selector(
+        "#live-status[data-state=signed-out]", timeout=CLOSE_WITHIN_SECONDS * 1000
+    )
+    assert "You were signed out" in page.inner_text("#signed-out")
+    assert page.get_attribute("#signed-out a", "href") == "/accounts/login/?next=%2F"
+    # It would have retried after one second had it kept reconnecting.
+    time.sleep(2.5)
+    assert sockets_opened == []
