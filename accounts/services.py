@@ -1,13 +1,17 @@
-"""Creating and deleting accounts, and managing their API keys."""
+"""Creating and deleting accounts, signing out, changing passwords, and managing API keys. Every
+change that takes access away tells the user's open sockets (accounts.events)."""
 
 import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.events import access_changed_publish
 from accounts.models import ApiKey, Profile
 from billing.models import CreditEntry
 from billing.services import credits_grant
@@ -59,10 +63,18 @@ def api_key_revoke(*, user: User, api_key_id: int) -> None:
     )
     if not revoked:
         raise NotFound("No such API key.")
+    access_changed_publish(user_id=user.pk)
 
 
 def api_key_authenticate(key: str) -> User | None:
     """The active user a key belongs to, or None for an unknown or revoked key."""
+    api_key = api_key_use(key=key)
+    return api_key.user if api_key is not None else None
+
+
+def api_key_use(*, key: str) -> ApiKey | None:
+    """The active key with this text (its user loaded), noted as used; None for an unknown or
+    revoked key, or one whose user is inactive."""
     api_key = (
         ApiKey.objects.select_related("user")
         .filter(key_hash=_key_hash(key), revoked_at__isnull=True, user__is_active=True)
@@ -76,11 +88,30 @@ def api_key_authenticate(key: str) -> User | None:
         or (now - api_key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
     ):
         ApiKey.objects.filter(id=api_key.id).update(last_used_at=now)
-    return api_key.user
+    return api_key
+
+
+def account_sign_out(*, request: HttpRequest) -> None:
+    """End this browser's session; the user's other sessions and keys stay signed in."""
+    user_id = request.user.pk
+    logout(request)
+    if user_id is not None:
+        access_changed_publish(user_id=user_id)
+
+
+def account_password_change(*, request: HttpRequest, user: User, new_password: str) -> None:
+    """Set a new password. Django ties each session to the password, so every other browser is
+    signed out; this one is kept signed in (under a new session key). API keys stay valid."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    update_session_auth_hash(request, user)
+    access_changed_publish(user_id=user.pk)
 
 
 def account_delete(*, user: User) -> None:
     """Delete an account for good: its generations and their image files in storage first (the
     database cascade cannot reach files), then the user with everything else that is theirs."""
+    user_id = user.pk
     generations_delete_all(user=user)
     user.delete()
+    access_changed_publish(user_id=user_id)

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views
@@ -7,7 +6,8 @@ urlpatterns = [
     path("", views.account, name="account"),
     path("signup/", views.signup, name="signup"),
     path("login/", views.SignInView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.SignOutView.as_view(), name="logout"),
+    path("password/", views.password_change, name="password-change"),
     path("api-keys/", views.api_key_new, name="api-key-new"),
     path("api-keys/<int:api_key_id>/revoke/", views.api_key_delete, name="api-key-revoke"),
     path("firebase/", views.firebase_sign_in, name="firebase-sign-in"),

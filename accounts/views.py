@@ -1,16 +1,16 @@
-"""Sign-up, sign-in (password or Firebase, rate-limited per address), and the account page with
-API keys and the Firebase link."""
+"""Sign-up, sign-in (password or Firebase, rate-limited per address), sign-out, changing the
+password, and the account page with API keys and the Firebase link."""
 
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -22,7 +22,14 @@ from accounts.firebase import (
     firebase_token_verify,
 )
 from accounts.selectors import api_keys_for
-from accounts.services import account_create, account_delete, api_key_create, api_key_revoke
+from accounts.services import (
+    account_create,
+    account_delete,
+    account_password_change,
+    account_sign_out,
+    api_key_create,
+    api_key_revoke,
+)
 from billing.selectors import balance_for
 from rollerai.api import domain_error_response, error_response, json_body
 from rollerai.auth import signed_in_user
@@ -66,6 +73,25 @@ class SignInView(auth_views.LoginView):
             response["Retry-After"] = str(error.retry_after)
             return response
         return super().post(request, *args, **kwargs)
+
+
+class SignOutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        account_sign_out(request=request)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account_password_change(
+            request=request, user=user, new_password=form.cleaned_data["new_password1"]
+        )
+        messages.success(request, "Your password was changed. Other browsers were signed out.")
+        return redirect("account")
+    return render(request, "accounts/password_change.html", {"form": form})
 
 
 def _account_page(request: HttpRequest, **context: Any) -> HttpResponse:
@@ -172,6 +198,6 @@ def account_delete_request(request: HttpRequest) -> HttpResponse:
         response.status_code = 400
         return response
     account_delete(user=user)
-    logout(request)
+    account_sign_out(request=request)
     messages.success(request, "Your account, its generations and their images were deleted.")
     return redirect("login")

@@ -111,5 +111,9 @@
       liveStatus.textContent = "Live updates paused; reconnecting…";
       liveStatus.dataset.state = "closed";
     });
+    window.rollerLive.on("signedout", () => {
+      liveStatus.textContent = "Live updates stopped: you were signed out.";
+      liveStatus.dataset.state = "signed-out";
+    });
   }
 })();

@@ -200,6 +200,10 @@
     liveStatus.textContent = "Live updates paused; reconnecting…";
     liveStatus.dataset.state = "closed";
   });
+  window.rollerLive.on("signedout", () => {
+    liveStatus.textContent = "Live updates stopped: you were signed out.";
+    liveStatus.dataset.state = "signed-out";
+  });
 
   grid.addEventListener("click", async (clickEvent) => {
     const button = clickEvent.target.closest(".cancel");
