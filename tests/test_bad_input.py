@@ -2,9 +2,10 @@
 an overlong URL) is refused with a 400 (or 414) on every route that takes it, never a 500, and
 nothing is written."""
 
+import http.client
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import User
@@ -238,3 +239,55 @@ def test_a_signed_stripe_delivery_the_database_cannot_take_is_a_400(
     assert response.status_code == 400
     assert response.json() == {"error": error}
     assert nothing_was_written(user)
+
+
+def test_a_100_kb_query_string_is_answered_414_by_the_real_server(web_server: str) -> None:
+    # Twisted reads at most 16 kB of request line; before, it closed without any response.
+    address = urlsplit(web_server)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+
+    connection.request("GET", "/api/v1/generations?q=" + "a" * 100_000)
+    response = connection.getresponse()
+
+    assert response.status == 414
+    assert json.loads(response.read()) == {
+        "error": {
+            "code": "uri_too_long",
+            "message": "The URL is too long; send at most 16384 bytes.",
+            "field": None,
+        }
+    }
+
+
+def test_an_overlong_page_url_is_answered_414_and_the_server_keeps_serving(
+    web_server: str, transactional_db: None
+) -> None:
+    address = urlsplit(web_server)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    connection.request("GET", "/gallery/?q=" + "a" * 100_000)
+    response = connection.getresponse()
+    assert (response.status, response.read()) == (
+        414,
+        b"The URL is too long; send at most 16384 bytes.",
+    )
+
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    connection.request("GET", "/accounts/login/")
+    assert connection.getresponse().status == 200
+
+
+def test_an_overlong_header_is_answered_431_by_the_real_server(web_server: str) -> None:
+    address = urlsplit(web_server)
+    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+
+    connection.request("GET", "/api/v1/me", headers={"X-Padding": "a" * 20_000})
+    response = connection.getresponse()
+
+    assert response.status == 431
+    assert json.loads(response.read()) == {
+        "error": {
+            "code": "header_too_long",
+            "message": "A request header is too long; send at most 16384 bytes each.",
+            "field": None,
+        }
+    }
