@@ -1,8 +1,10 @@
 """Settings for every RollerAI process, read from the environment (see .env.example)."""
 
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -11,7 +13,21 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """Only true/false/1/0, in any case: django-environ reads any other word (a typo such as
+    "ture") as false, which would quietly switch off what the variable was meant to switch on."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in ("true", "1"):
+        return True
+    if raw.strip().lower() in ("false", "0"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true, false, 1 or 0 (in any case), not {raw!r}.")
+
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 # A fixed key is only acceptable for a local, DEBUG instance; production must set its own.
 SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY", default="insecure-local-only" if DEBUG else environ.Env.NOTSET
@@ -185,7 +201,7 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Signed webhook deliveries older than this many seconds are refused (replay protection).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Jobs of users who have bought credits wait in a high-priority queue that workers drain first.
-PRIORITY_FOR_PAYING_USERS = env.bool("PRIORITY_FOR_PAYING_USERS", default=True)
+PRIORITY_FOR_PAYING_USERS = env_bool("PRIORITY_FOR_PAYING_USERS", default=True)
 # Most images one worker makes in a single pipeline call when compatible jobs are waiting.
 WORKER_BATCH_SIZE = env.int("WORKER_BATCH_SIZE", default=4)
 # Seconds between live preview images of a running generation.
@@ -197,7 +213,7 @@ STANDINGS_INTERVAL_SECONDS = env.float("STANDINGS_INTERVAL_SECONDS", default=1.0
 
 # Production serves only HTTPS (behind a proxy that sets X-Forwarded-Proto); local runs and tests
 # use plain HTTP on loopback.
-HTTPS = env.bool("DJANGO_HTTPS", default=False)
+HTTPS = env_bool("DJANGO_HTTPS", default=False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
@@ -208,7 +224,7 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     # Subdomains and the browsers' preload list too, as `check --deploy` asks; a site that
     # shares its domain with plain-HTTP subdomains must turn these off.
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 # Lets a Prometheus server scrape /metrics without a staff session.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
