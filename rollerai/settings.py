@@ -181,6 +181,10 @@ SUBMISSIONS_PER_MINUTE = env.int("SUBMISSIONS_PER_MINUTE", default=20)
 MAX_ACTIVE_GENERATIONS = env.int("MAX_ACTIVE_GENERATIONS", default=8)
 # Sign-in attempts per client IP address per minute (password and Firebase).
 SIGN_INS_PER_MINUTE = env.int("SIGN_INS_PER_MINUTE", default=10)
+# Failed password sign-ins per account name, however many addresses they come from. The window
+# is short so that nobody can lock a user out for long by failing on purpose.
+SIGN_IN_FAILURES_PER_ACCOUNT = env.int("SIGN_IN_FAILURES_PER_ACCOUNT", default=10)
+SIGN_IN_FAILURE_WINDOW_SECONDS = env.int("SIGN_IN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 
 # Firebase sign-in is offered only when a project is configured. The web config is public by
 # design (it identifies the project to the browser SDK); FIREBASE_CREDENTIALS, a service account
