@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_rq",
+    "csp",
     "accounts",
     "generation",
     "gallery",
@@ -63,6 +65,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "rollerai.urls"
@@ -194,6 +197,39 @@ FIREBASE_WEB_API_KEY = env.str("FIREBASE_WEB_API_KEY", default="")
 FIREBASE_AUTH_DOMAIN = env.str("FIREBASE_AUTH_DOMAIN", default="")
 FIREBASE_APP_ID = env.str("FIREBASE_APP_ID", default="")
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
+
+# Only our own scripts run (no inline ones): pages load scripts from static/, and Firebase's SDK,
+# when configured, from gstatic with its popup from the auth domain. Inline styles stay allowed
+# for the style attributes cards use. Stripe Checkout is a redirect, not a script, so it needs
+# nothing here; images may come from the S3 endpoint, previews are data: URLs.
+_firebase = bool(FIREBASE_PROJECT_ID and FIREBASE_WEB_API_KEY)
+_firebase_auth_domain = FIREBASE_AUTH_DOMAIN or f"{FIREBASE_PROJECT_ID}.firebaseapp.com"
+_image_origins = (
+    [AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com"] if AWS_STORAGE_BUCKET_NAME else []
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF]
+        + (["https://www.gstatic.com", "https://apis.google.com"] if _firebase else []),
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *_image_origins],
+        "connect-src": [SELF]
+        + (
+            [
+                "https://identitytoolkit.googleapis.com",
+                "https://securetoken.googleapis.com",
+                "https://www.googleapis.com",
+            ]
+            if _firebase
+            else []
+        ),
+        "frame-src": [f"https://{_firebase_auth_domain}"] if _firebase else [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Stripe Checkout for credit packs switches on only when STRIPE_SECRET_KEY is set; the webhook
 # additionally needs its endpoint's signing secret. STRIPE_API_BASE points the SDK at a loopback
