@@ -1,6 +1,8 @@
-"""Sign-up, sign-in (password or Firebase, rate-limited per address), sign-out, changing the
-password, and the account page with API keys and the Firebase link."""
+"""Sign-up, sign-in (password or Firebase, rate-limited per address, and password sign-ins also
+per account name), sign-out, changing the password, and the account page with API keys and the
+Firebase link."""
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +36,12 @@ from billing.selectors import balance_for
 from rollerai.api import domain_error_response, error_response, json_body
 from rollerai.auth import signed_in_user
 from rollerai.exceptions import DomainError, InvalidRequest, RateLimited
-from rollerai.ratelimit import rate_limit_hit
+from rollerai.ratelimit import (
+    rate_limit_check,
+    rate_limit_clear,
+    rate_limit_count,
+    rate_limit_hit,
+)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -61,18 +68,49 @@ def sign_in_attempt_count(request: HttpRequest) -> None:
     )
 
 
+def _account_name(request: HttpRequest) -> str:
+    # Hashed: the name is whatever was typed, of any length, and becomes part of a Redis key.
+    typed = request.POST.get("username", "").strip().casefold()
+    return hashlib.sha256(typed.encode()).hexdigest()
+
+
 class SignInView(auth_views.LoginView):
+    """Also limited per account name, so that guesses at one account spread over many addresses
+    are stopped; only failures count there, so its owner still signs in while they are few."""
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             sign_in_attempt_count(request)
+            rate_limit_check(
+                scope="sign-in-failures",
+                who=_account_name(request),
+                limit=settings.SIGN_IN_FAILURES_PER_ACCOUNT,
+                message="Too many failed sign-ins to this account. Wait a few minutes and try "
+                "again.",
+            )
         except RateLimited as error:
-            form = self.get_form()
-            form.add_error(None, error.message)
-            response = self.render_to_response(self.get_context_data(form=form))
-            response.status_code = 429
-            response["Retry-After"] = str(error.retry_after)
-            return response
+            return self._refused(error)
         return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        rate_limit_count(
+            scope="sign-in-failures",
+            who=_account_name(self.request),
+            window_seconds=settings.SIGN_IN_FAILURE_WINDOW_SECONDS,
+        )
+        return super().form_invalid(form)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        rate_limit_clear(scope="sign-in-failures", who=_account_name(self.request))
+        return super().form_valid(form)
+
+    def _refused(self, error: RateLimited) -> HttpResponse:
+        form = self.get_form()
+        form.add_error(None, error.message)
+        response = self.render_to_response(self.get_context_data(form=form))
+        response.status_code = 429
+        response["Retry-After"] = str(error.retry_after)
+        return response
 
 
 class SignOutView(auth_views.LogoutView):

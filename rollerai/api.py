@@ -3,7 +3,6 @@
 Domain errors are mapped to HTTP statuses here and nowhere else.
 """
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -24,6 +23,7 @@ from rollerai.exceptions import (
     RateLimited,
     Unavailable,
 )
+from rollerai.request_input import json_parse
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidRequest: 400,
@@ -110,10 +110,7 @@ def json_body(request: HttpRequest) -> Any:
             "Send the request body as JSON with Content-Type: application/json.",
             code="unsupported_content_type",
         )
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("The request body is not valid JSON.", code="malformed_json")
+    return json_parse(request.body)
 
 
 def query_int(request: HttpRequest, name: str, *, default: int, minimum: int, maximum: int) -> int:

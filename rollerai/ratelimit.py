@@ -5,18 +5,40 @@ import django_rq
 from rollerai.exceptions import RateLimited
 
 
-def rate_limit_hit(*, scope: str, who: str, limit: int, window_seconds: int, message: str) -> None:
-    """Count one attempt by `who`; raise RateLimited once more than `limit` fall in the window.
+def _key(scope: str, who: str) -> str:
+    return f"ratelimit:{scope}:{who}"
+
+
+def rate_limit_count(*, scope: str, who: str, window_seconds: int) -> tuple[int, int]:
+    """Count one attempt by `who`; returns the attempts in the window and its seconds left.
 
     A fixed window that starts at the first attempt: cheap (two commands) and strict enough for
     abuse protection.
     """
-    key = f"ratelimit:{scope}:{who}"
-    redis = django_rq.get_connection("default")
-    pipeline = redis.pipeline()
-    pipeline.incr(key)
-    pipeline.expire(key, window_seconds, nx=True)
-    pipeline.ttl(key)
+    pipeline = django_rq.get_connection("default").pipeline()
+    pipeline.incr(_key(scope, who))
+    pipeline.expire(_key(scope, who), window_seconds, nx=True)
+    pipeline.ttl(_key(scope, who))
     count, _, ttl = pipeline.execute()
+    return int(count), int(ttl)
+
+
+def rate_limit_hit(*, scope: str, who: str, limit: int, window_seconds: int, message: str) -> None:
+    """Count one attempt by `who`; raise RateLimited once more than `limit` fall in the window."""
+    count, ttl = rate_limit_count(scope=scope, who=who, window_seconds=window_seconds)
     if count > limit:
+        raise RateLimited(message, retry_after=max(ttl, 1))
+
+
+def rate_limit_check(*, scope: str, who: str, limit: int, message: str) -> None:
+    """Raise RateLimited if `who` has already used up `limit` in its window; counts nothing."""
+    pipeline = django_rq.get_connection("default").pipeline()
+    pipeline.get(_key(scope, who))
+    pipeline.ttl(_key(scope, who))
+    count, ttl = pipeline.execute()
+    if count is not None and int(count) >= limit:
         raise RateLimited(message, retry_after=max(int(ttl), 1))
+
+
+def rate_limit_clear(*, scope: str, who: str) -> None:
+    django_rq.get_connection("default").delete(_key(scope, who))

@@ -1,8 +1,11 @@
 """Settings for every RollerAI process, read from the environment (see .env.example)."""
 
+import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -11,7 +14,21 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+def env_bool(name: str, *, default: bool) -> bool:
+    """Only true/false/1/0, in any case: django-environ reads any other word (a typo such as
+    "ture") as false, which would quietly switch off what the variable was meant to switch on."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in ("true", "1"):
+        return True
+    if raw.strip().lower() in ("false", "0"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true, false, 1 or 0 (in any case), not {raw!r}.")
+
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 # A fixed key is only acceptable for a local, DEBUG instance; production must set its own.
 SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY", default="insecure-local-only" if DEBUG else environ.Env.NOTSET
@@ -29,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_rq",
+    "csp",
     "accounts",
     "generation",
     "gallery",
@@ -39,12 +57,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything (sessions, CSRF, views) reads request data and hands it to the database.
+    "rollerai.middleware.RequestTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "rollerai.urls"
@@ -163,6 +184,10 @@ SUBMISSIONS_PER_MINUTE = env.int("SUBMISSIONS_PER_MINUTE", default=20)
 MAX_ACTIVE_GENERATIONS = env.int("MAX_ACTIVE_GENERATIONS", default=8)
 # Sign-in attempts per client IP address per minute (password and Firebase).
 SIGN_INS_PER_MINUTE = env.int("SIGN_INS_PER_MINUTE", default=10)
+# Failed password sign-ins per account name, however many addresses they come from. The window
+# is short so that nobody can lock a user out for long by failing on purpose.
+SIGN_IN_FAILURES_PER_ACCOUNT = env.int("SIGN_IN_FAILURES_PER_ACCOUNT", default=10)
+SIGN_IN_FAILURE_WINDOW_SECONDS = env.int("SIGN_IN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 
 # Firebase sign-in is offered only when a project is configured. The web config is public by
 # design (it identifies the project to the browser SDK); FIREBASE_CREDENTIALS, a service account
@@ -172,6 +197,39 @@ FIREBASE_WEB_API_KEY = env.str("FIREBASE_WEB_API_KEY", default="")
 FIREBASE_AUTH_DOMAIN = env.str("FIREBASE_AUTH_DOMAIN", default="")
 FIREBASE_APP_ID = env.str("FIREBASE_APP_ID", default="")
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
+
+# Only our own scripts run (no inline ones): pages load scripts from static/, and Firebase's SDK,
+# when configured, from gstatic with its popup from the auth domain. Inline styles stay allowed
+# for the style attributes cards use. Stripe Checkout is a redirect, not a script, so it needs
+# nothing here; images may come from the S3 endpoint, previews are data: URLs.
+_firebase = bool(FIREBASE_PROJECT_ID and FIREBASE_WEB_API_KEY)
+_firebase_auth_domain = FIREBASE_AUTH_DOMAIN or f"{FIREBASE_PROJECT_ID}.firebaseapp.com"
+_image_origins = (
+    [AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com"] if AWS_STORAGE_BUCKET_NAME else []
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF]
+        + (["https://www.gstatic.com", "https://apis.google.com"] if _firebase else []),
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *_image_origins],
+        "connect-src": [SELF]
+        + (
+            [
+                "https://identitytoolkit.googleapis.com",
+                "https://securetoken.googleapis.com",
+                "https://www.googleapis.com",
+            ]
+            if _firebase
+            else []
+        ),
+        "frame-src": [f"https://{_firebase_auth_domain}"] if _firebase else [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Stripe Checkout for credit packs switches on only when STRIPE_SECRET_KEY is set; the webhook
 # additionally needs its endpoint's signing secret. STRIPE_API_BASE points the SDK at a loopback
@@ -183,7 +241,7 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Signed webhook deliveries older than this many seconds are refused (replay protection).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Jobs of users who have bought credits wait in a high-priority queue that workers drain first.
-PRIORITY_FOR_PAYING_USERS = env.bool("PRIORITY_FOR_PAYING_USERS", default=True)
+PRIORITY_FOR_PAYING_USERS = env_bool("PRIORITY_FOR_PAYING_USERS", default=True)
 # Most images one worker makes in a single pipeline call when compatible jobs are waiting.
 WORKER_BATCH_SIZE = env.int("WORKER_BATCH_SIZE", default=4)
 # Seconds between live preview images of a running generation.
@@ -198,7 +256,7 @@ STANDINGS_INTERVAL_SECONDS = env.float("STANDINGS_INTERVAL_SECONDS", default=1.0
 
 # Production serves only HTTPS (behind a proxy that sets X-Forwarded-Proto); local runs and tests
 # use plain HTTP on loopback.
-HTTPS = env.bool("DJANGO_HTTPS", default=False)
+HTTPS = env_bool("DJANGO_HTTPS", default=False)
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
@@ -209,7 +267,7 @@ if HTTPS:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     # Subdomains and the browsers' preload list too, as `check --deploy` asks; a site that
     # shares its domain with plain-HTTP subdomains must turn these off.
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
 # Lets a Prometheus server scrape /metrics without a staff session.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

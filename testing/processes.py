@@ -94,7 +94,7 @@ def web_server_start(log_path: Path) -> tuple[RunningProcess, str]:
         [
             sys.executable,
             "-m",
-            "daphne",
+            "rollerai.webserver",
             "-b",
             "127.0.0.1",
             "-p",

@@ -20,6 +20,7 @@ from accounts.models import Profile
 from billing.models import CreditEntry, CreditPack, Payment, StripeEvent, money_display
 from billing.services.credits import credits_debit, credits_grant
 from rollerai.exceptions import InvalidRequest, Unavailable
+from rollerai.request_input import json_parse
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
             "The Stripe webhook is not configured on this site.", code="webhook_not_configured"
         )
     try:
-        event = stripe.Webhook.construct_event(
+        stripe.WebhookSignature.verify_header(
             payload,
             signature,
             settings.STRIPE_WEBHOOK_SECRET,
@@ -47,10 +48,13 @@ def stripe_webhook_receive(*, payload: bytes, signature: str) -> str:
             "The Stripe-Signature header does not match this body, secret and time.",
             code="invalid_signature",
         )
-    except (ValueError, TypeError, AttributeError):
-        # Genuinely signed, yet not a Stripe event: nothing to apply, and retrying won't help.
+    except ValueError:
         raise InvalidRequest("The body is not a Stripe event.", code="malformed_event")
-    values = event.to_dict()
+    # Parsed by the same guard as every other JSON body (deep nesting, NUL, lone surrogates),
+    # not by the SDK: a genuinely signed body can still be one the database cannot store.
+    values = json_parse(payload)
+    if not isinstance(values, dict):
+        raise InvalidRequest("The body is not a Stripe event.", code="malformed_event")
     event_id, event_type = values.get("id"), values.get("type")
     data_object = (values.get("data") or {}).get("object")
     if not (isinstance(event_id, str) and isinstance(event_type, str)):

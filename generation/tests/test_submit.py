@@ -38,8 +38,8 @@ def valid(**fields: Any) -> dict[str, Any]:
         (
             {"prompt": "a cat\x00"},
             "prompt",
-            "control_characters",
-            "Prompt must not contain control characters such as line breaks or tabs.",
+            "nul_character",
+            "'prompt' must not contain the NUL character (\\u0000).",
         ),
         (
             {"prompt": "a\ncat"},
