@@ -42,6 +42,7 @@ from generation.standing import arrival_standing, standings_publish
 from generation.validation import generation_request_validate
 from rollerai.exceptions import Conflict, InvalidRequest, NotFound, RateLimited
 from rollerai.ratelimit import rate_limit_hit
+from rollerai.request_input import text_check
 
 log = logging.getLogger(__name__)
 Status = Generation.Status
@@ -88,6 +89,7 @@ def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Ge
             f"An Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
             code="invalid_idempotency_key",
         )
+    text_check(idempotency_key, field="Idempotency-Key")
     request = generation_request_validate(data)
     fingerprint = _fingerprint(data) if idempotency_key else ""
     if idempotency_key:

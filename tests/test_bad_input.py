@@ -183,6 +183,21 @@ def test_nul_in_a_submission_is_a_400(
     assert nothing_was_written(user)
 
 
+def test_nul_in_an_idempotency_key_is_a_400(
+    client: Client, user: User, tiny_model: DiffusionModel
+) -> None:
+    response = client.post(
+        "/api/v1/generations",
+        data=json.dumps({"prompt": "a cat"}),
+        content_type="application/json",
+        headers={"Idempotency-Key": "retry\x00-1"},
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"error": nul_in("Idempotency-Key")}
+    assert nothing_was_written(user)
+
+
 def api_routes(user: User, model: DiffusionModel) -> list[tuple[str, str]]:
     generation = generation_make(user=user, model=model)
     return [
