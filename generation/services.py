@@ -273,6 +273,21 @@ def generation_start(*, generation_id: Any, worker_name: str) -> Generation | No
     return generation
 
 
+def generation_start_from_queue(*, generation: Generation, worker_name: str) -> Generation | None:
+    """Claim a queued generation whose job is still waiting in its queue (a companion for a
+    batched pipeline call), taking the job off the queue; None if another worker got either.
+
+    The row stays locked while its job leaves the queue and it is claimed, so the reconciler
+    never sees it queued with no job, and a worker that took the job first owns the claim.
+    """
+    with transaction.atomic():
+        if _generation_lock(generation.id, (Status.QUEUED,)) is None:
+            return None
+        if not generation_job_remove(generation):
+            return None
+        return generation_start(generation_id=generation.id, worker_name=worker_name)
+
+
 def generation_progress(
     *, generation: Generation, step: int, preview: str | None = None, record: bool = True
 ) -> bool:

@@ -42,6 +42,15 @@ def json_parse(raw: bytes | str) -> Any:
     except RecursionError:
         raise InvalidRequest("The request body is nested too deeply.", code="malformed_json")
     for field, text in _json_texts(data):
+        if "\x00" in text and field is not None:
+            # Said in the words the field checks use for any control character, so a NUL gets
+            # the same answer whether it is caught here or by the field's own validation.
+            raise InvalidRequest(
+                f"{field.replace('_', ' ').capitalize()} must not contain control characters "
+                "such as line breaks or tabs.",
+                code="control_characters",
+                field=field,
+            )
         text_check(text, field=field)
     return data
 

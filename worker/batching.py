@@ -1,8 +1,8 @@
 """Finding waiting generations that can share one pipeline call with the one a worker took."""
 
 from generation.models import Generation
-from generation.queues import generation_job_remove, queued_job_ids
-from generation.services import generation_start
+from generation.queues import queued_job_ids
+from generation.services import generation_start_from_queue
 
 # How far down the queue to look for companions.
 LOOKAHEAD = 64
@@ -10,12 +10,7 @@ LOOKAHEAD = 64
 
 def batch_collect(*, first: Generation, max_images: int, worker_name: str) -> list[Generation]:
     """Claim queued generations that match `first` in model, size, steps and guidance, up to
-    `max_images` images in all, and take their jobs off the queue.
-
-    The claim (a conditional update in the database) decides who runs a generation; it comes
-    before the job leaves its queue, so that at no moment is a queued generation missing from
-    Redis (which the reconciler would take for lost). A worker that takes the job from the queue
-    meanwhile finds it no longer queued and leaves it alone."""
+    `max_images` images in all, each taken off its queue as it is claimed."""
     images = first.count
     if images >= max_images:
         return []
@@ -38,10 +33,9 @@ def batch_collect(*, first: Generation, max_images: int, worker_name: str) -> li
         companion = companions.get(job_id)
         if companion is None or images + companion.count > max_images:
             continue
-        claimed = generation_start(generation_id=companion.id, worker_name=worker_name)
+        claimed = generation_start_from_queue(generation=companion, worker_name=worker_name)
         if claimed is None:
             continue  # another worker took it first
-        generation_job_remove(claimed)
         batch.append(claimed)
         images += claimed.count
         if images >= max_images:

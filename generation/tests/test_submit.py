@@ -38,8 +38,8 @@ def valid(**fields: Any) -> dict[str, Any]:
         (
             {"prompt": "a cat\x00"},
             "prompt",
-            "nul_character",
-            "'prompt' must not contain the NUL character (\\u0000).",
+            "control_characters",
+            "Prompt must not contain control characters such as line breaks or tabs.",
         ),
         (
             {"prompt": "a\ncat"},

@@ -7,8 +7,15 @@
   const STATUS_LABELS = {
     queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
   };
-  // Events can overtake each other; a card never goes back to an earlier status.
-  const STATUS_ORDER = { queued: 0, running: 1, succeeded: 2, failed: 2, canceled: 2 };
+  const FINISHED = new Set(["succeeded", "failed", "canceled"]);
+  // Events can arrive out of order (and overtake an API response); the revision, which goes up
+  // with every status change, tells which is newer, so a card never shows an older state.
+  function isStale(element, event) {
+    if (event.revision === undefined) return false;
+    if (event.revision < Number(element.dataset.revision || 0)) return true;
+    element.dataset.revision = event.revision;
+    return false;
+  }
   const grid = document.getElementById("gallery-grid");
   const detail = document.getElementById("generation-detail");
   const liveStatus = document.getElementById("live-status");
@@ -24,7 +31,7 @@
   }
 
   function applyTo(card, event) {
-    if (STATUS_ORDER[event.status] < STATUS_ORDER[card.dataset.status]) return;
+    if (isStale(card, event)) return;
     card.dataset.status = event.status;
     card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
     const progress = card.querySelector(".progress");
@@ -88,12 +95,15 @@
 
   function onDetailEvent(event) {
     if (event.id !== detail.dataset.id) return;
+    const wasFinished = FINISHED.has(detail.dataset.status);
+    if (isStale(detail, event)) return;
+    detail.dataset.status = event.status;
     const progress = detail.querySelector(".progress");
     if (progress && event.status === "running" && event.step !== undefined) {
       progress.hidden = false;
       progress.max = event.total; progress.value = event.step;
     }
-    if (STATUS_ORDER[event.status] === 2 && STATUS_ORDER[detail.dataset.status] < 2) {
+    if (FINISHED.has(event.status) && !wasFinished) {
       // Finished: the page's images, timings and actions all change, so show it afresh.
       location.reload();
     }

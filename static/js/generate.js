@@ -12,8 +12,14 @@
   const STATUS_LABELS = {
     queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
   };
-  // Events can overtake the API response; a card never goes back to an earlier status.
-  const STATUS_ORDER = { queued: 0, running: 1, succeeded: 2, failed: 2, canceled: 2 };
+  // Events can arrive out of order (and overtake an API response); the revision, which goes up
+  // with every status change, tells which is newer, so a card never shows an older state.
+  function isStale(element, event) {
+    if (event.revision === undefined) return false;
+    if (event.revision < Number(element.dataset.revision || 0)) return true;
+    element.dataset.revision = event.revision;
+    return false;
+  }
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
@@ -130,7 +136,7 @@
   function update(event) {
     const card = cardFor(event.id);
     if (!card) return;
-    if (STATUS_ORDER[event.status] < STATUS_ORDER[card.dataset.status]) return;
+    if (isStale(card, event)) return;
     card.dataset.status = event.status;
     card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
     const progress = card.querySelector(".progress");
