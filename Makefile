@@ -26,6 +26,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SECRET_KEY=type-checking-only $(BIN)/mypy .
+	$(BIN)/lint-imports
 
 test: lint
 	scripts/system-packages redis-server chromium fonts-liberation

@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from accounts.models import ApiKey, Profile
 from accounts.services import account_delete
 from billing.models import CreditEntry
-from billing.services import credits_adjust
+from billing.services.credits import credits_adjust
 from rollerai.auth import signed_in_user
 from rollerai.exceptions import DomainError
 
@@ -22,8 +22,7 @@ from rollerai.exceptions import DomainError
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    # The balance only changes through the ledger: see the "Adjust credits" action.
-    readonly_fields = ["credits", "firebase_uid", "created_at"]
+    readonly_fields = ["firebase_uid", "created_at"]
 
 
 class CreditEntryInline(admin.TabularInline):
@@ -60,12 +59,13 @@ class RollerUserAdmin(UserAdmin):
     actions = ["adjust_credits", "delete_accounts"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).select_related("profile")
+        return super().get_queryset(request).select_related("credit_balance")
 
-    @admin.display(description="credits", ordering="profile__credits")
+    # The balance only changes through the ledger: see the "Grant or deduct credits" action.
+    @admin.display(description="credits", ordering="credit_balance__credits")
     def balance(self, user: User) -> int:
-        profile = getattr(user, "profile", None)
-        return profile.credits if profile else 0
+        balance = getattr(user, "credit_balance", None)
+        return balance.credits if balance else 0
 
     @admin.action(description="Grant or deduct credits", permissions=["change"])
     def adjust_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:

@@ -1,5 +1,5 @@
-"""What the product keeps about a person beyond Django's User: their profile (credit balance,
-Firebase identity) and their API keys."""
+"""What the product keeps about a person beyond Django's User: their profile (Firebase identity)
+and their API keys. Their credits are billing's."""
 
 from django.conf import settings
 from django.db import models
@@ -9,18 +9,8 @@ class Profile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
     )
-    # A cache of the sum of the user's CreditEntry rows, changed only by billing.services in the
-    # same transaction as each entry.
-    credits = models.PositiveIntegerField(default=0)
     firebase_uid = models.CharField(max_length=128, unique=True, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(credits__gte=0), name="credits_never_negative"
-            )
-        ]
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

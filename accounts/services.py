@@ -14,8 +14,7 @@ from django.utils import timezone
 from accounts.events import access_changed_publish
 from accounts.models import ApiKey, Profile
 from billing.models import CreditEntry
-from billing.services import credits_grant
-from gallery.services import generations_delete_all
+from billing.services.credits import credits_grant
 from rollerai.exceptions import InvalidRequest, NotFound
 
 API_KEY_PREFIX = "rai_"
@@ -109,9 +108,8 @@ def account_password_change(*, request: HttpRequest, user: User, new_password: s
 
 
 def account_delete(*, user: User) -> None:
-    """Delete an account for good: its generations and their image files in storage first (the
-    database cascade cannot reach files), then the user with everything else that is theirs."""
+    """Delete an account for good, with everything that is theirs. The database cascade cannot
+    reach files in storage: the app that owns them (generation) removes them as the user goes."""
     user_id = user.pk
-    generations_delete_all(user=user)
     user.delete()
     access_changed_publish(user_id=user_id)

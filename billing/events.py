@@ -1,13 +1,15 @@
 """Pushes a user's new balance to their open pages, so the header changes without a reload."""
 
-from accounts.models import Profile
+from billing.models import CreditBalance
 from rollerai.live import publisher, user_group
 
 EVENT_TYPE = "balance.update"
 
 
 def balance_event_publish(*, user_id: int) -> None:
-    credits = Profile.objects.filter(user_id=user_id).values_list("credits", flat=True).first()
+    credits = (
+        CreditBalance.objects.filter(user_id=user_id).values_list("credits", flat=True).first()
+    )
     if credits is None:
         return
     publisher.group_send(

@@ -1,5 +1,5 @@
-"""The credit ledger (every change of a balance is one entry), the credit packs on sale, and the
-Stripe payments and webhook events that turn into purchases."""
+"""Balances and the credit ledger (every change of a balance is one entry), the credit packs on
+sale, and the Stripe payments and webhook events that turn into purchases."""
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -14,6 +14,26 @@ def money_display(amount: int, currency: str) -> str:
     if currency.lower() in ZERO_DECIMAL_CURRENCIES:
         return f"{amount} {currency.upper()}"
     return f"{amount / 100:.2f} {currency.upper()}"
+
+
+class CreditBalance(models.Model):
+    """A user's credits: a cache of the sum of their CreditEntry rows, changed only by
+    billing.services in the same transaction as each entry."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_balance"
+    )
+    credits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credits__gte=0), name="credit_balance_never_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits} credits of {self.user}"
 
 
 class CreditEntry(models.Model):

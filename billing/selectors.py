@@ -3,12 +3,17 @@
 from django.contrib.auth.models import User
 from django.db.models import QuerySet, Sum
 
-from accounts.models import Profile
-from billing.models import CreditEntry, CreditPack, Payment
+from billing.models import CreditBalance, CreditEntry, CreditPack, Payment
 
 
 def balance_for(user: User) -> int:
-    return Profile.objects.filter(user=user).values_list("credits", flat=True).first() or 0
+    return balance_of(user_id=user.pk)
+
+
+def balance_of(*, user_id: int) -> int:
+    return (
+        CreditBalance.objects.filter(user_id=user_id).values_list("credits", flat=True).first() or 0
+    )
 
 
 def ledger_sum_for(user: User) -> int:

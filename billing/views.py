@@ -18,7 +18,8 @@ from billing.selectors import (
     payment_for_checkout,
     payments_for,
 )
-from billing.services import checkout_session_create, stripe_webhook_receive
+from billing.services.checkout import checkout_session_create
+from billing.services.stripe_webhook import stripe_webhook_receive
 from billing.stripe_client import NOT_CONFIGURED_MESSAGE, payments_configured
 from rollerai.api import STATUS_BY_ERROR, domain_error_response, error_response
 from rollerai.auth import signed_in_user

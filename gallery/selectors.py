@@ -1,13 +1,8 @@
-"""Read-only queries of the gallery: shared generations, remix values and a generation's timings."""
+"""Read-only queries of the gallery: shared generations and a generation's timings."""
 
-import uuid
 from datetime import timedelta
-from typing import Any
-
-from django.db.models import Q
 
 from generation.models import Generation
-from generation.payloads import request_fields
 from rollerai.exceptions import NotFound
 
 
@@ -22,28 +17,6 @@ def generation_shared(*, share_token: str) -> Generation:
     if generation is None:
         raise NotFound("No such generation.")
     return generation
-
-
-def remix_form_values(*, user: Any, generation_id: Any, same_seed: bool) -> dict[str, Any] | None:
-    """The generate form's values for a remix of the user's own or a public generation: the same
-    settings, and a new (random) seed unless the same one is asked for. None if there is no such
-    generation to remix."""
-    try:
-        generation_uuid = uuid.UUID(str(generation_id))
-    except ValueError:
-        return None
-    generation = (
-        Generation.objects.select_related("model")
-        .filter(Q(user_id=user.pk) | Q(is_public=True), id=generation_uuid)
-        .first()
-    )
-    if generation is None:
-        return None
-    return {
-        "id": str(generation.id),
-        **request_fields(generation),
-        "seed": generation.seed if same_seed else None,
-    }
 
 
 def generation_timings(generation: Generation) -> dict[str, timedelta | None]:

@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gallery.selectors import generation_shared, generation_timings
-from gallery.services import generation_delete, generation_visibility_set
 from generation.models import DiffusionModel, Generation
 from generation.selectors import (
     GenerationFilters,
@@ -20,6 +19,7 @@ from generation.selectors import (
     generation_page_for_user,
     generation_page_public,
 )
+from generation.services.library import generation_delete, generation_visibility_set
 from rollerai.auth import signed_in_user
 from rollerai.exceptions import DomainError, InvalidRequest, NotFound
 

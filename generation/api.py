@@ -2,7 +2,6 @@
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from gallery.services import generation_delete, generation_visibility_set
 from generation.payloads import generation_payload, model_payload
 from generation.selectors import (
     generation_filters_parse,
@@ -11,6 +10,7 @@ from generation.selectors import (
     models_enabled,
 )
 from generation.services import generation_cancel, generation_submit
+from generation.services.library import generation_delete, generation_visibility_set
 from generation.standing import generation_standing
 from rollerai.api import api_endpoint, json_body, query_int
 from rollerai.auth import signed_in_user

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Subquery
 
 from generation.models import DiffusionModel, Generation, GenerationImage
+from generation.payloads import request_fields
 from rollerai.exceptions import InvalidRequest, NotFound
 
 
@@ -157,3 +158,25 @@ def generation_page_public(*, cursor: str | None, limit: int) -> GenerationPage:
         Generation.objects.filter(is_public=True).select_related("model").prefetch_related("images")
     )
     return _page_after(generations, cursor=cursor, limit=limit)
+
+
+def remix_form_values(*, user: Any, generation_id: Any, same_seed: bool) -> dict[str, Any] | None:
+    """The generate form's values for a remix of the user's own or a public generation: the same
+    settings, and a new (random) seed unless the same one is asked for. None if there is no such
+    generation to remix."""
+    try:
+        generation_uuid = uuid.UUID(str(generation_id))
+    except ValueError:
+        return None
+    generation = (
+        Generation.objects.select_related("model")
+        .filter(Q(user_id=user.pk) | Q(is_public=True), id=generation_uuid)
+        .first()
+    )
+    if generation is None:
+        return None
+    return {
+        "id": str(generation.id),
+        **request_fields(generation),
+        "seed": generation.seed if same_seed else None,
+    }

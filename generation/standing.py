@@ -1,18 +1,14 @@
 """Where a queued generation stands: its place in line and when it should be done, from the
-queues in Redis and the recent speed of the live workers serving its model."""
+queues in Redis and the recent speed of the live workers serving its model. Only computed here;
+generation.services.standings tells the owners."""
 
 import math
 from dataclasses import dataclass
 from typing import Any
 
-from generation.events import generation_event_publish
 from generation.fleet import ModelCapacity, model_capacity
 from generation.models import DiffusionModel, Generation
 from generation.queues import queued_job_ids
-
-# Live position updates go to the first ones in line; those further back read theirs from the
-# API or get it once they move up.
-PUBLISHED_PLACES = 50
 
 
 @dataclass(frozen=True)
@@ -77,11 +73,3 @@ def arrival_standing(generation: Generation) -> Standing:
     waiting = _waiting(generation.model, high_priority_only=generation.high_priority)
     images = sum(count for _, count in waiting) + generation.count
     return _standing(len(waiting) + 1, images, model_capacity(generation.model.slug))
-
-
-def standings_publish(model: DiffusionModel) -> None:
-    """Tell the owners of waiting generations where they stand now (after one left the line)."""
-    standings = model_standings(model, limit=PUBLISHED_PLACES)
-    generations = Generation.objects.filter(id__in=list(standings), status=Generation.Status.QUEUED)
-    for generation in generations:
-        generation_event_publish(generation, **standings[str(generation.id)].event_fields())

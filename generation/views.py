@@ -13,10 +13,14 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from storages.backends.s3 import S3Storage
 
-from gallery.selectors import remix_form_values
 from generation.models import GenerationImage
 from generation.payloads import model_payload
-from generation.selectors import generation_page_for_user, image_for_viewer, models_enabled
+from generation.selectors import (
+    generation_page_for_user,
+    image_for_viewer,
+    models_enabled,
+    remix_form_values,
+)
 from rollerai.auth import signed_in_user
 from rollerai.exceptions import NotFound
 

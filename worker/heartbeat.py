@@ -12,8 +12,7 @@ from django.db import close_old_connections
 
 from generation.fleet import HEARTBEAT_SECONDS, worker_heartbeat_remove, worker_heartbeat_write
 from generation.queues import leases_renew, maintenance_turn
-from generation.services import generations_reap, generations_reconcile
-from generation.standing import standings_publish
+from generation.services import generations_reap, generations_reconcile, standings_publish
 from worker.state import WorkerState
 
 log = logging.getLogger(__name__)

@@ -10,12 +10,12 @@ import torch
 from generation.models import Generation
 from generation.services import (
     StoredImage,
+    generation_batch_claim,
     generation_release,
     generation_run_fail,
     generation_start,
     generation_succeed,
 )
-from worker.batching import batch_collect
 from worker.images import image_store, images_delete
 from worker.pipelines import ModelLoadError, PipelineCache
 from worker.reporter import GenerationsStopped, StepReporter
@@ -47,7 +47,7 @@ def generation_run(
         return
     batch = [
         first,
-        *batch_collect(first=first, max_images=state.batch_size, worker_name=state.name),
+        *generation_batch_claim(first=first, max_images=state.batch_size, worker_name=state.name),
     ]
     state.running(batch)
     state.line_moved(first.model)

@@ -14,7 +14,7 @@ from accounts.models import ApiKey
 from accounts.services import api_key_create
 from billing.models import CreditEntry
 from billing.selectors import balance_for
-from billing.services import credits_grant
+from billing.services.credits import credits_grant
 from conftest import PASSWORD
 from generation.consumers import CLOSE_NOT_AUTHENTICATED
 from testing.websocket import LiveSocket

@@ -30,6 +30,7 @@ from accounts.tests.firebase_stand_in import (
     signing_key_make,
 )
 from billing.models import CreditEntry
+from billing.selectors import balance_for
 
 PROJECT = "rollerai-test"
 SIGN_IN_URL = "/accounts/firebase/"
@@ -100,7 +101,7 @@ def test_a_valid_token_signs_in_a_new_user_with_the_signup_credits(
     assert user.username == "carol"
     assert user.email == "carol@example.com"
     assert not user.has_usable_password()
-    assert user.profile.credits == settings.SIGNUP_CREDITS
+    assert balance_for(user) == settings.SIGNUP_CREDITS
 
 
 def test_an_unverified_email_is_not_kept_nor_used_for_the_username(
@@ -145,7 +146,7 @@ def test_the_same_uid_signs_into_the_same_account_without_a_second_grant(
     assert User.objects.count() == 1
     assert signed_in_user_id(first) == signed_in_user_id(second) == user.pk
     assert CreditEntry.objects.filter(user=user).count() == 1
-    assert Profile.objects.get(user=user).credits == settings.SIGNUP_CREDITS
+    assert balance_for(user) == settings.SIGNUP_CREDITS
 
 
 def test_it_returns_to_a_page_of_this_site_but_never_elsewhere(
@@ -278,7 +279,7 @@ def test_a_disabled_account_cannot_sign_in_with_firebase(db: None, firebase: Fir
 def test_a_local_account_links_a_firebase_uid_and_then_signs_in_with_it(
     user: User, alice_client: Client, firebase: Firebase
 ) -> None:
-    credits_before = Profile.objects.get(user=user).credits
+    credits_before = balance_for(user)
 
     linked = post_token(alice_client, LINK_URL, firebase.token("uid-alice"))
     again = post_token(alice_client, LINK_URL, firebase.token("uid-alice"))
@@ -291,7 +292,7 @@ def test_a_local_account_links_a_firebase_uid_and_then_signs_in_with_it(
     assert signed_in.status_code == 200
     assert signed_in_user_id(client) == user.pk
     assert User.objects.count() == 1
-    assert Profile.objects.get(user=user).credits == credits_before
+    assert balance_for(user) == credits_before
 
 
 def test_a_uid_linked_to_another_user_cannot_be_linked_again(

@@ -1,18 +1,6 @@
-"""Every write billing does: the credit ledger, credit packs, Stripe Checkout and its webhook.
-Callers import from here; the modules below split the rules by subject."""
+"""Every write billing does, one module per subject: the credit ledger (`credits`), credit packs
+(`packs`), Stripe Checkout (`checkout`) and its webhook (`stripe_webhook`).
 
-from billing.services.checkout import checkout_session_create
-from billing.services.credits import credits_adjust, credits_debit, credits_grant, credits_refund
-from billing.services.packs import credit_pack_stripe_price_create, credit_packs_defaults_create
-from billing.services.stripe_webhook import stripe_webhook_receive
-
-__all__ = [
-    "checkout_session_create",
-    "credit_pack_stripe_price_create",
-    "credit_packs_defaults_create",
-    "credits_adjust",
-    "credits_debit",
-    "credits_grant",
-    "credits_refund",
-    "stripe_webhook_receive",
-]
+Callers import from the module itself. This file imports none of them, so that code which only
+moves credits (the GPU worker, via generation) never loads the Stripe SDK.
+"""

@@ -1,5 +1,5 @@
 """The only code that changes credit balances. Each change writes a CreditEntry and moves the
-cached balance on the profile in the same transaction, so the balance always equals the sum of
+cached CreditBalance in the same transaction, so the balance always equals the sum of
 the ledger, and a conditional update keeps it from ever going below zero."""
 
 from typing import Any
@@ -8,9 +8,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from accounts.models import Profile
 from billing.events import balance_event_publish
-from billing.models import CreditEntry
+from billing.models import CreditBalance, CreditEntry
+from billing.selectors import balance_for
 from rollerai.exceptions import InsufficientCredits, InvalidRequest
 
 Kind = CreditEntry.Kind
@@ -42,7 +42,7 @@ def credits_grant(
     entry = _entry_write(
         user=user, amount=amount, kind=kind, reference=reference, note=note, created_by=created_by
     )
-    Profile.objects.filter(user=user).update(credits=F("credits") + amount)
+    _balance_add(user, amount)
     return entry
 
 
@@ -60,11 +60,11 @@ def credits_debit(
     if amount <= 0:
         raise InvalidRequest("A debit must take at least one credit.", field="amount")
     # The balance check and the change are one statement, so concurrent debits can't both pass.
-    taken = Profile.objects.filter(user=user, credits__gte=amount).update(
+    taken = CreditBalance.objects.filter(user=user, credits__gte=amount).update(
         credits=F("credits") - amount
     )
     if not taken:
-        balance = Profile.objects.filter(user=user).values_list("credits", flat=True).first() or 0
+        balance = balance_for(user)
         raise InsufficientCredits(
             f"This needs {amount} credit{'s' if amount != 1 else ''}; you have {balance}."
         )
@@ -88,10 +88,28 @@ def credits_refund(*, user: User, amount: int, generation_id: Any) -> bool:
                 note="",
                 created_by=None,
             )
-            Profile.objects.filter(user=user).update(credits=F("credits") + amount)
+            _balance_add(user, amount)
     except IntegrityError:
         return False
     return True
+
+
+def _balance_add(user: User, amount: int) -> None:
+    # The row is made with the first credits a user ever gets (the welcome grant, usually).
+    if not CreditBalance.objects.filter(user=user).update(credits=F("credits") + amount):
+        CreditBalance.objects.create(user=user, credits=amount)
+
+
+def credits_lock(*, user: User) -> int:
+    """Lock the user's balance until the transaction ends and return it: callers that check
+    something before spending (e.g. how many generations are waiting) are serialised per user."""
+    balance = (
+        CreditBalance.objects.select_for_update()
+        .filter(user=user)
+        .values_list("credits", flat=True)
+        .first()
+    )
+    return balance or 0
 
 
 def credits_adjust(*, user: User, amount: int, note: str, created_by: User) -> CreditEntry:

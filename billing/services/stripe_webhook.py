@@ -16,9 +16,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Profile
 from billing.models import CreditEntry, CreditPack, Payment, StripeEvent, money_display
-from billing.services.credits import credits_debit, credits_grant
+from billing.services.credits import credits_debit, credits_grant, credits_lock
 from rollerai.exceptions import InvalidRequest, Unavailable
 from rollerai.request_input import json_parse
 
@@ -229,12 +228,7 @@ def _charge_refunded(charge: StripeObject) -> str:
     taken = 0
     if owed_now > 0:
         # Locked, so a generation can't spend the credits between reading and deducting them.
-        balance = (
-            Profile.objects.select_for_update()
-            .filter(user=payment.user)
-            .values_list("credits", flat=True)
-            .first()
-        ) or 0
+        balance = credits_lock(user=payment.user)
         taken = min(owed_now, balance)
         if taken:
             credits_debit(

@@ -14,7 +14,7 @@ from django.test import Client
 from accounts.services import account_create
 from billing.models import CreditEntry
 from billing.selectors import balance_for, ledger_sum_for
-from billing.services import credits_refund
+from billing.services.credits import credits_refund
 from conftest import ARTIFACTS_DIR, PASSWORD
 from generation.models import DiffusionModel, Generation
 from generation.services import generation_cancel, generation_fail

@@ -14,7 +14,7 @@ from pytest_django.fixtures import Settings
 
 from billing.models import CreditEntry, CreditPack, Payment, StripeEvent
 from billing.selectors import balance_for, ledger_sum_for
-from billing.services import credits_debit
+from billing.services.credits import credits_debit
 from billing.tests.conftest import WEBHOOK_SECRET
 from billing.tests.stripe_stand_in import stripe_event, webhook_post
 

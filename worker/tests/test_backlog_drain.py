@@ -14,7 +14,7 @@ from pytest_django.fixtures import Settings
 
 from accounts.services import api_key_create
 from billing.models import CreditEntry
-from billing.services import credits_grant
+from billing.services.credits import credits_grant
 from generation.models import DiffusionModel, Generation
 from testing.processes import gpu_worker_start
 from testing.websocket import LiveSocket

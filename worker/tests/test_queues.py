@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from billing.models import CreditEntry
-from billing.services import credits_grant
+from billing.services.credits import credits_grant
 from generation.models import DiffusionModel, Generation
 from testing.api import generation_post
 from testing.processes import gpu_worker_start

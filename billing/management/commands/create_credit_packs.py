@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from billing.selectors import credit_packs_on_sale
-from billing.services import credit_pack_stripe_price_create, credit_packs_defaults_create
+from billing.services.packs import credit_pack_stripe_price_create, credit_packs_defaults_create
 from billing.stripe_client import payments_configured
 from rollerai.exceptions import DomainError
 

@@ -17,7 +17,7 @@ from storages.utils import clean_name
 
 from generation.models import Generation, GenerationImage
 from generation.selectors import generation_get_for_user
-from generation.services import generation_cancel
+from generation.services.cancel import generation_cancel
 from rollerai.exceptions import Conflict
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,78 @@
+"""Keeping every generation moving when things go wrong around it: the reaper runs again (or
+fails and refunds) those whose worker died, the reconciler restores those Redis lost."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from generation.models import Generation
+from generation.queues import job_pending, lease_seconds, leases_lost
+from generation.services.run import generation_run_fail
+from generation.services.transitions import generation_line_up, generation_lock, generation_requeue
+
+log = logging.getLogger(__name__)
+Status = Generation.Status
+# A generation whose worker died is run again once; a second death fails it.
+MAX_ATTEMPTS = 2
+
+
+def generations_reap() -> list[str]:
+    """Find running generations whose worker died (their lease stayed missing for a whole lease
+    period) and run them again on another worker, or fail and refund them if that already
+    happened once."""
+    running = dict(Generation.objects.filter(status=Status.RUNNING).values_list("id", "run_token"))
+    started_before = timezone.now() - timedelta(seconds=lease_seconds())
+    lost = leases_lost([str(generation_id) for generation_id in running])
+    reaped = []
+    for generation_id in lost:
+        with transaction.atomic():
+            generation = generation_lock(
+                generation_id, (Status.RUNNING,), running[uuid.UUID(generation_id)]
+            )
+            if generation is None or generation.started_at is None:
+                continue
+            if generation.started_at >= started_before:
+                continue
+            reaped.append(generation_id)
+            if generation.attempts >= MAX_ATTEMPTS:
+                log.warning("Generation %s lost its worker again; failing it", generation_id)
+                generation_run_fail(
+                    generation=generation,
+                    error="The GPU worker stopped twice while making this image. "
+                    "Your credits have been refunded.",
+                )
+            else:
+                log.warning("Generation %s lost its worker; queueing it again", generation_id)
+                generation_requeue(generation)
+    return reaped
+
+
+def generations_reconcile() -> list[str]:
+    """Put back on their queue the queued generations that Redis lost (e.g. it restarted).
+
+    Each is decided on its locked, current row: still queued in the database and, at that
+    moment, with no job waiting or running in Redis. Whoever else changes its status (a worker
+    claiming it, the reaper, a cancel) waits for that decision, and a worker claims a
+    companion for its batch before taking the job off the queue.
+    """
+    # Brand-new generations are left alone: their enqueue may still be on its way.
+    created_before = timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER_SECONDS)
+    candidates = Generation.objects.filter(
+        status=Status.QUEUED, created_at__lt=created_before
+    ).values_list("id", flat=True)
+    restored = []
+    for generation_id in list(candidates):
+        with transaction.atomic():
+            generation = generation_lock(generation_id, (Status.QUEUED,))
+            if generation is None or job_pending(generation_id):
+                continue
+            log.warning(
+                "Generation %s was missing from its queue; queueing it again", generation_id
+            )
+            generation_line_up(generation)
+            restored.append(str(generation_id))
+    return restored

@@ -1,0 +1,116 @@
+"""Asking for a generation: validating the request, charging for it in the same transaction
+that records it, and putting it in line once that is committed."""
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from billing.models import CreditEntry
+from billing.services.credits import credits_debit, credits_lock
+from generation.models import Generation
+from generation.services.transitions import ACTIVE, generation_line_up
+from generation.validation import generation_request_validate
+from rollerai.exceptions import Conflict, InvalidRequest, RateLimited
+from rollerai.ratelimit import rate_limit_hit
+from rollerai.request_input import text_check
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 100
+
+
+def _fingerprint(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _generation_for_idempotency_key(*, user: User, key: str, fingerprint: str) -> Generation | None:
+    generation = Generation.objects.filter(user=user, idempotency_key=key).first()
+    if generation is not None and generation.request_fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
+        )
+    return generation
+
+
+def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Generation:
+    """Validate a request, charge for it and put it on its model's queue.
+
+    With an idempotency key, a retry of the same request returns the generation the first one
+    made, charged once.
+    """
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidRequest(
+            f"An Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+            code="invalid_idempotency_key",
+        )
+    text_check(idempotency_key, field="Idempotency-Key")
+    request = generation_request_validate(data)
+    fingerprint = _fingerprint(data) if idempotency_key else ""
+    if idempotency_key:
+        existing = _generation_for_idempotency_key(
+            user=user, key=idempotency_key, fingerprint=fingerprint
+        )
+        if existing is not None:
+            return existing
+    rate_limit_hit(
+        scope="submit",
+        who=str(user.pk),
+        limit=settings.SUBMISSIONS_PER_MINUTE,
+        window_seconds=60,
+        message=f"You can start at most {settings.SUBMISSIONS_PER_MINUTE} generations a minute.",
+    )
+    cost = request.count * request.model.credits_per_image
+    try:
+        with transaction.atomic():
+            # Locking the balance serialises one user's submissions, so the limit on active
+            # generations below cannot be raced past.
+            credits_lock(user=user)
+            if Generation.objects.filter(user=user, status__in=ACTIVE).count() >= (
+                settings.MAX_ACTIVE_GENERATIONS
+            ):
+                raise RateLimited(
+                    f"You already have {settings.MAX_ACTIVE_GENERATIONS} generations waiting or "
+                    "running. Start more when one of them is done.",
+                    retry_after=10,
+                )
+            generation_id = uuid.uuid4()
+            credits_debit(user=user, amount=cost, reference=str(generation_id))
+            generation = Generation.objects.create(
+                id=generation_id,
+                user=user,
+                model=request.model,
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt,
+                width=request.width,
+                height=request.height,
+                steps=request.steps,
+                guidance=request.guidance,
+                seed=request.seed,
+                count=request.count,
+                credits_charged=cost,
+                high_priority=_gets_priority(user),
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+            )
+            # Only a committed generation may reach a worker, or the worker would not find it.
+            transaction.on_commit(lambda: generation_line_up(generation))
+    except IntegrityError:
+        # Two requests with the same key raced and the other one created the generation; its
+        # transaction, and so its charge, is the only one that counts.
+        winner = idempotency_key and _generation_for_idempotency_key(
+            user=user, key=idempotency_key, fingerprint=fingerprint
+        )
+        if not winner:
+            raise
+        return winner
+    return generation
+
+
+def _gets_priority(user: User) -> bool:
+    return settings.PRIORITY_FOR_PAYING_USERS and (
+        CreditEntry.objects.filter(user=user, kind=CreditEntry.Kind.PURCHASE).exists()
+    )
