@@ -2,6 +2,7 @@
 redis-server, each on its own free port, so that restarting them disturbs nothing else on the
 machine (not the session's Redis, not the shared PostgreSQL other tests use)."""
 
+import contextlib
 import glob
 import os
 import shutil
@@ -73,10 +74,8 @@ class PrivatePostgres:
         self._ctl("-m", "fast", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
