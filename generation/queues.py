@@ -6,15 +6,19 @@ A running generation's worker renews its lease every couple of seconds from a th
 """
 
 import contextlib
+import logging
 
 import django_rq
 from django.conf import settings
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from generation.models import DiffusionModel, Generation
+
+log = logging.getLogger(__name__)
 
 # Enqueued by dotted path so that the web tier never imports the worker (and so torch).
 RUN_GENERATION_JOB = "worker.jobs.run_generation"
@@ -159,8 +163,13 @@ def leases_renew(runs: dict[str, str]) -> set[str]:
 def lease_release(generation_id: object, *, run_token: str) -> None:
     if not run_token:
         return
-    connection = _redis()
-    connection.register_script(_RELEASE)(keys=[_lease(generation_id)], args=[run_token])
+    try:
+        connection = _redis()
+        connection.register_script(_RELEASE)(keys=[_lease(generation_id)], args=[run_token])
+    except RedisError:
+        # Nothing is lost: the lease runs out by itself, and a generation that has ended is
+        # no longer looked at by the reaper. Failing here would undo the end being recorded.
+        log.warning("Could not release the lease of %s; it will run out", generation_id)
 
 
 def leases_lost(running: list[str]) -> list[str]:

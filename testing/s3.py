@@ -12,9 +12,10 @@ S3_REGION = "us-east-1"
 S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
-def s3_server_start(log_path: Path) -> tuple[RunningProcess, str]:
-    """moto's server mode in its own process; returns it and its endpoint URL."""
-    port = free_port()
+def s3_server_start(log_path: Path, port: int | None = None) -> tuple[RunningProcess, str]:
+    """moto's server mode in its own process (on `port`, to start one again where a stopped one
+    was); returns it and its endpoint URL."""
+    port = port or free_port()
     server = RunningProcess(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         log_path=log_path,

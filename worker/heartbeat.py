@@ -13,6 +13,7 @@ from django.db import close_old_connections
 from generation.fleet import HEARTBEAT_SECONDS, worker_heartbeat_remove, worker_heartbeat_write
 from generation.queues import leases_renew, maintenance_turn
 from generation.services import generations_reap, generations_reconcile, standings_publish
+from worker.recovery import OUTAGE_ERRORS, outages, service_of
 from worker.state import WorkerState
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,12 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         last_beat = last_maintenance = last_standings = 0.0
+        failing: set[str] = set()
         while not self._stopping.is_set():
             self.state.news.wait(0.25)
             self.state.news.clear()
             now = time.monotonic()
+            maintained = False
             try:
                 if now - last_beat >= HEARTBEAT_SECONDS or self.state.report_due:
                     last_beat = now
@@ -40,6 +43,7 @@ class Heartbeat(threading.Thread):
                 if now - last_maintenance >= MAINTENANCE_SECONDS:
                     last_maintenance = now
                     self._maintain()
+                    maintained = True
                 # Every job start would otherwise mean a burst of events per job, taking CPU
                 # from sampling on the same machine.
                 if now - last_standings >= settings.STANDINGS_INTERVAL_SECONDS:
@@ -48,9 +52,18 @@ class Heartbeat(threading.Thread):
                         last_standings = now
                     for model in moved:
                         standings_publish(model)
-            # The thread must outlive a Redis or database hiccup; the next round retries.
+            # The thread must outlive a Redis or database outage; the next round retries.
+            except OUTAGE_ERRORS as error:
+                failing.add(service_of(error))
+                outages.failed(service_of(error), error)
+                close_old_connections()
             except Exception:
                 log.exception("Heartbeat round failed")
+            else:
+                if maintained:  # maintenance uses the database and Redis both: they answer
+                    for service in failing:
+                        outages.answered(service)
+                    failing.clear()
 
     def report(self) -> None:
         self.state.report_due = False

@@ -2,6 +2,7 @@
 
 import io
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
@@ -10,6 +11,10 @@ from generation.models import Generation
 from generation.services import StoredImage
 
 THUMBNAIL_SIDE = 256
+
+
+class StorageUnavailable(Exception):
+    """Storage (S3, or the media folder) refused or could not be reached to save an image."""
 
 
 def _encoded(image: Image.Image, image_format: str, **options: object) -> "ContentFile[bytes]":
@@ -27,8 +32,12 @@ def image_store(*, generation: Generation, index: int, image: Image.Image) -> St
     thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     stem = f"generations/{generation.id}/{generation.run_token}-{index}"
-    image_name = default_storage.save(f"{stem}.png", _encoded(image, "PNG"))
-    thumbnail_name = default_storage.save(f"{stem}.webp", _encoded(thumbnail, "WEBP", quality=75))
+    png, webp = _encoded(image, "PNG"), _encoded(thumbnail, "WEBP", quality=75)
+    try:
+        image_name = default_storage.save(f"{stem}.png", png)
+        thumbnail_name = default_storage.save(f"{stem}.webp", webp)
+    except (OSError, BotoCoreError, ClientError) as error:
+        raise StorageUnavailable(str(error)) from error
     return StoredImage(
         index=index,
         seed=generation.seed + index,

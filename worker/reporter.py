@@ -3,6 +3,7 @@ previews for the owners, and whether any of its generations should stop (cancell
 to another run of the generation)."""
 
 import time
+from functools import partial
 from typing import Any
 
 from generation.models import Generation
@@ -10,6 +11,7 @@ from generation.queues import cancel_requested
 from generation.services import generation_progress
 from worker.preview import latent_preview
 from worker.progress import ProgressThrottle
+from worker.recovery import best_effort
 from worker.state import WorkerState
 
 # The database copy of the progress (for the API) is written about this often; each write costs
@@ -62,7 +64,9 @@ class StepReporter:
         now = time.monotonic()
         if now - self.last_cancel_check >= CANCEL_CHECK_SECONDS:
             self.last_cancel_check = now
-            canceled = cancel_requested([str(generation.id) for generation in self.live])
+            # While Redis is away nobody can cancel anyway: sampling goes on.
+            live_ids = [str(generation.id) for generation in self.live]
+            canceled: set[str] = best_effort(lambda: cancel_requested(live_ids), default=set())
             self._drop(canceled | self.state.lost())
         if not self.live:
             raise GenerationsStopped
@@ -82,8 +86,10 @@ class StepReporter:
             if with_preview:
                 latent = latents[self.first_image[str(generation.id)]]
                 preview = latent_preview(latent, generation.model.family)
-            if not generation_progress(
-                generation=generation, step=step, preview=preview, record=record
-            ):
+            # Progress is a report, not a result: an outage must not stop the sampling, and
+            # the images can still be recorded once the database is back.
+            report = partial(generation_progress, generation=generation, step=step)
+            report = partial(report, preview=preview, record=record)
+            if not best_effort(report, default=True):
                 gone.add(str(generation.id))
         self._drop(gone)

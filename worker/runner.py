@@ -3,6 +3,7 @@ pipeline call), sample with live progress and previews, store each one's images.
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
 import torch
@@ -16,8 +17,9 @@ from generation.services import (
     generation_start,
     generation_succeed,
 )
-from worker.images import image_store, images_delete
+from worker.images import StorageUnavailable, image_store, images_delete
 from worker.pipelines import ModelLoadError, PipelineCache
+from worker.recovery import OUTAGE_ERRORS, best_effort, when_reachable
 from worker.reporter import GenerationsStopped, StepReporter
 from worker.state import WorkerState
 
@@ -30,6 +32,11 @@ def failure_message(error: BaseException) -> str:
         return str(error)
     if isinstance(error, torch.OutOfMemoryError):
         return "The GPU ran out of memory. Try a smaller size or fewer images."
+    if isinstance(error, StorageUnavailable):
+        return (
+            "The image was made but could not be saved, because storage was unreachable. "
+            "Your credits have been refunded; please try again."
+        )
     return "The GPU worker hit an unexpected error while making this image."
 
 
@@ -41,14 +48,21 @@ def generation_run(
     events_per_second: float,
     preview_interval: float,
 ) -> None:
-    first = generation_start(generation_id=generation_id, worker_name=state.name)
+    # The claim waits out an outage: the job is ours from RQ, and the generation still queued.
+    first = when_reachable(
+        lambda: generation_start(generation_id=generation_id, worker_name=state.name)
+    )
     if first is None:
         log.info("Generation %s is no longer queued; skipping it", generation_id)
         return
-    batch = [
-        first,
-        *generation_batch_claim(first=first, max_images=state.batch_size, worker_name=state.name),
-    ]
+    batch = [first]
+    state.running(batch)
+    batch += best_effort(
+        lambda: generation_batch_claim(
+            first=first, max_images=state.batch_size, worker_name=state.name
+        ),
+        default=[],
+    )
     state.running(batch)
     state.line_moved(first.model)
     if len(batch) > 1:
@@ -74,12 +88,13 @@ def generation_run(
         return
     except Exception as error:
         for generation in batch:
-            generation_run_fail(generation=generation, error=failure_message(error))
+            _generation_fail(generation, error)
         raise  # RQ records the traceback in its failed-job registry for operators.
     except BaseException:
-        # A forced shutdown (second SIGTERM/SIGINT) mid-job: another worker takes them over.
+        # A forced shutdown (second SIGTERM/SIGINT) mid-job: another worker takes them over
+        # (or, if the database is away, the reaper does once it is back).
         for generation in batch:
-            generation_release(generation=generation)
+            best_effort(partial(generation_release, generation=generation), default=False)
         raise
     finally:
         # Whatever happened, this worker no longer runs them: no more lease renewals, and the
@@ -118,14 +133,38 @@ def _generation_finish(generation: Generation, images: list[Any]) -> None:
     try:
         for index, image in enumerate(images):
             stored.append(image_store(generation=generation, index=index, image=image))
-        if not generation_succeed(generation=generation, images=stored):
-            # Cancelled after sampling, or handed to another run: these files are this run's
-            # alone (their names carry it), and nothing refers to them.
-            images_delete(stored)
     except Exception as error:
         log.exception("Could not store the images of generation %s", generation.id)
+        _images_forget(stored)
+        _generation_fail(generation, error)
+        return
+    try:
+        # The images are safe in storage: an outage now only delays recording them.
+        recorded = when_reachable(lambda: generation_succeed(generation=generation, images=stored))
+    except OUTAGE_ERRORS:
+        log.error("Gave up recording generation %s; the reaper will see to it", generation.id)
+        recorded = False
+    if not recorded:
+        # Cancelled after sampling, or handed to another run: these files are this run's
+        # alone (their names carry it), and nothing refers to them.
+        _images_forget(stored)
+
+
+def _images_forget(stored: list[StoredImage]) -> None:
+    try:
         images_delete(stored)
-        generation_run_fail(generation=generation, error=failure_message(error))
+    except Exception:
+        log.exception("Could not delete %d unrecorded image(s) from storage", len(stored))
+
+
+def _generation_fail(generation: Generation, error: BaseException) -> None:
+    """Fail and refund a generation of this run, once the database answers."""
+    try:
+        when_reachable(
+            lambda: generation_run_fail(generation=generation, error=failure_message(error))
+        )
+    except OUTAGE_ERRORS:
+        log.error("Gave up failing generation %s; the reaper will see to it", generation.id)
 
 
 def _sample(pipeline: Any, batch: list[Generation], reporter: StepReporter) -> list[Any]:

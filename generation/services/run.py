@@ -5,6 +5,7 @@ Every write of a run is fenced by its run token: it applies only while the row i
 run, so a run that was given up on (its worker presumed dead) can never clobber its successor.
 """
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from generation.events import generation_event_publish
 from generation.models import Generation, GenerationImage
@@ -54,8 +56,10 @@ def generation_start(*, generation_id: Any, worker_name: str) -> Generation | No
         return None
     # Taken after the claim, so that a worker which loses the claim never touches the lease of
     # the run that won it. Until then the reaper leaves the run alone: it only reaps a lease
-    # that has been missing for a whole lease period.
-    lease_take(generation_id, run_token=run_token)
+    # that has been missing for a whole lease period. If Redis is away right now, the worker's
+    # next renewal makes the lease.
+    with contextlib.suppress(RedisError):
+        lease_take(generation_id, run_token=run_token)
     generation = Generation.objects.select_related("model").get(id=generation_id)
     generation_event_publish(generation, step=0, total=generation.steps)
     return generation

@@ -1,5 +1,6 @@
 """`manage.py rungpuworker`: a long-running GPU worker for the queues of some or all models."""
 
+import contextlib
 import os
 import socket
 from typing import Any
@@ -7,7 +8,8 @@ from typing import Any
 import django_rq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from rq import SimpleWorker
+from redis import Redis
+from rq import Queue, SimpleWorker
 
 from generation.models import DiffusionModel
 from generation.queues import model_queues
@@ -18,6 +20,7 @@ from generation.selectors import models_enabled
 from worker import jobs  # noqa: F401
 from worker.heartbeat import Heartbeat
 from worker.pipelines import pipeline_cache
+from worker.recovery import OUTAGE_ERRORS, outages, when_reachable
 from worker.state import WorkerState, worker_state_set
 
 
@@ -88,10 +91,38 @@ class Command(BaseCommand):
         # Announced before taking jobs, so the worker counts for ETAs from its first moment.
         heartbeat.report()
         heartbeat.start()
-        # SimpleWorker runs each job in this process: no fork per job, so loaded pipelines (and
-        # a CUDA context, which does not survive a fork) stay alive between jobs.
-        worker = SimpleWorker(queues, connection=django_rq.get_connection("default"), name=name)
         try:
-            worker.work(burst=options["burst"], logging_level="INFO")
+            _jobs_take(queues, name=name, burst=options["burst"])
         finally:
             heartbeat.stop()
+
+
+def _jobs_take(queues: list[Queue], *, name: str, burst: bool) -> None:
+    """Take jobs until asked to stop, through Redis outages.
+
+    SimpleWorker runs each job in this process: no fork per job, so loaded pipelines (and a
+    CUDA context, which does not survive a fork) stay alive between jobs. RQ's loop gives up
+    ("quitting") when Redis fails outside of waiting for a job; then this waits for Redis and
+    starts a fresh RQ worker, keeping the pipelines.
+    """
+    while True:
+        connection = django_rq.get_connection("default")
+        worker = SimpleWorker(queues, connection=connection, name=name)
+        try:
+            with contextlib.suppress(*OUTAGE_ERRORS):
+                # The registration of this worker's previous life may have outlived it.
+                connection.delete(worker.key)
+            worker.work(burst=burst, logging_level="INFO")
+        except OUTAGE_ERRORS as error:
+            outages.failed("Redis", error)
+        if worker._stop_requested or (burst and not _redis_lost(connection)):
+            return
+        when_reachable(connection.ping)
+
+
+def _redis_lost(connection: Redis) -> bool:
+    try:
+        connection.ping()
+    except OUTAGE_ERRORS:
+        return True
+    return False
