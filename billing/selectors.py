@@ -1,7 +1,7 @@
 """Reads of balances, the ledger, the packs on sale and payments."""
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from billing.models import CreditBalance, CreditEntry, CreditPack, Payment
 
@@ -39,3 +39,18 @@ def payments_for(user: User, *, limit: int = 50) -> QuerySet[Payment]:
 def payment_for_checkout(user: User, *, session_id: str) -> Payment | None:
     """The user's own payment for this Checkout Session; None for anyone else's."""
     return Payment.objects.filter(user=user, stripe_checkout_session_id=session_id).first()
+
+
+def generation_credit_totals() -> tuple[int, int]:
+    """All credits ever debited for generations and refunded for them, both as positive counts.
+
+    Refunds are new entries, never edits, so both only grow (until an account is deleted with its
+    ledger, which Prometheus reads as a counter reset)."""
+    sums = CreditEntry.objects.filter(
+        kind__in=[CreditEntry.Kind.GENERATION_DEBIT, CreditEntry.Kind.GENERATION_REFUND]
+    ).aggregate(
+        debited=Sum("amount", filter=Q(kind=CreditEntry.Kind.GENERATION_DEBIT)),
+        refunded=Sum("amount", filter=Q(kind=CreditEntry.Kind.GENERATION_REFUND)),
+    )
+    # Debits are stored as negative amounts.
+    return -(sums["debited"] or 0), sums["refunded"] or 0

@@ -1,16 +1,22 @@
-"""`/metrics`: the queue, the generations and the workers in Prometheus' text format, for
-operators' dashboards and alerts. Staff sessions or `Authorization: Bearer <METRICS_TOKEN>`."""
+"""`/metrics`: the queue, the generations, the workers and the credits they cost, in Prometheus'
+text format, for operators' dashboards and alerts. Staff sessions or `Authorization: Bearer
+<METRICS_TOKEN>`."""
 
 import hmac
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
 
+from billing.selectors import generation_credit_totals
 from generation.fleet import workers_live
 from generation.models import DiffusionModel, Generation
 from generation.queues import model_queue
@@ -28,102 +34,119 @@ def _allowed(request: HttpRequest) -> bool:
     return bool(token) and hmac.compare_digest(sent, token)
 
 
-def _quantiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {}
+def _summary(name: str, help_text: str, values: list[float]) -> Metric:
+    """A summary of the window's values. prometheus-client's SummaryMetricFamily has no
+    quantiles, and these are computed here from the rows, hence the samples by hand."""
+    family = Metric(name, help_text, "summary")
     if len(values) == 1:
-        return {"0.5": values[0], "0.95": values[0]}
-    cuts = statistics.quantiles(values, n=20, method="inclusive")
-    return {"0.5": statistics.median(values), "0.95": cuts[18]}
+        family.add_sample(name, {"quantile": "0.5"}, values[0])
+        family.add_sample(name, {"quantile": "0.95"}, values[0])
+    elif values:
+        cuts = statistics.quantiles(values, n=20, method="inclusive")
+        family.add_sample(name, {"quantile": "0.5"}, statistics.median(values))
+        family.add_sample(name, {"quantile": "0.95"}, cuts[18])
+    family.add_sample(f"{name}_count", {}, len(values))
+    family.add_sample(f"{name}_sum", {}, sum(values))
+    return family
 
 
-def _family(name: str, kind: str, help_text: str, samples: Iterable[tuple[str, float]]) -> str:
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
-    lines += [f"{name}{labels} {value:g}" for labels, value in samples]
-    return "\n".join(lines)
+class SiteCollector(Collector):
+    """Reads the database and Redis on each scrape: the figures live there, not in this
+    process, which is one of many web processes."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield self._queue_jobs()
+        yield from self._generations()
+        workers = workers_live()
+        yield GaugeMetricFamily("rollerai_workers", "Live GPU workers.", value=len(workers))
+        seconds = GaugeMetricFamily(
+            "rollerai_worker_seconds_per_image",
+            "Recent seconds per image of each live worker, by model.",
+            labels=["worker", "model"],
+        )
+        for worker in workers:
+            for model, value in worker.seconds_per_image.items():
+                seconds.add_metric([worker.name, model], value)
+        yield seconds
+        debited, refunded = generation_credit_totals()
+        yield CounterMetricFamily(
+            "rollerai_credits_debited", "Credits charged for generations.", value=debited
+        )
+        yield CounterMetricFamily(
+            "rollerai_credits_refunded",
+            "Credits given back for failed or cancelled generations.",
+            value=refunded,
+        )
+
+    def _queue_jobs(self) -> Metric:
+        family = GaugeMetricFamily(
+            "rollerai_queue_jobs",
+            "Jobs waiting in each model's queues.",
+            labels=["model", "priority"],
+        )
+        for model in DiffusionModel.objects.filter(enabled=True):
+            family.add_metric([model.slug, "high"], model_queue(model, high_priority=True).count)
+            family.add_metric([model.slug, "normal"], model_queue(model).count)
+        return family
+
+    def _generations(self) -> Iterator[Metric]:
+        since = timezone.now() - WINDOW
+        unfinished = dict(
+            Generation.objects.filter(status__in=["queued", "running"])
+            .values_list("status")
+            .annotate(count=Count("id"))
+        )
+        family = GaugeMetricFamily(
+            "rollerai_generations_unfinished",
+            "Generations queued or running now.",
+            labels=["status"],
+        )
+        for status in ("queued", "running"):
+            family.add_metric([status], unfinished.get(status, 0))
+        yield family
+
+        finished = dict(
+            Generation.objects.filter(finished_at__gte=since)
+            .values_list("status")
+            .annotate(count=Count("id"))
+        )
+        family = GaugeMetricFamily(
+            "rollerai_generations_finished_last_hour",
+            "Generations that finished in the last hour, by outcome.",
+            labels=["status"],
+        )
+        for status in ("succeeded", "failed", "canceled"):
+            family.add_metric([status], finished.get(status, 0))
+        yield family
+
+        done = Generation.objects.filter(finished_at__gte=since, status="succeeded").values_list(
+            "created_at", "started_at", "finished_at"
+        )[:5000]
+        waits = [(started - created).total_seconds() for created, started, _ in done if started]
+        runs = [
+            (finished_at - started).total_seconds()
+            for _, started, finished_at in done
+            if started and finished_at
+        ]
+        yield _summary(
+            "rollerai_generation_wait_seconds",
+            "Queue time of generations that succeeded in the last hour.",
+            waits,
+        )
+        yield _summary(
+            "rollerai_generation_run_seconds",
+            "Time on a worker of generations that succeeded in the last hour.",
+            runs,
+        )
+
+
+# A private registry: the process-wide default one would add this process's own Python and
+# GC figures, which say nothing about the site.
+REGISTRY = CollectorRegistry()
+REGISTRY.register(SiteCollector())
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
-    since = timezone.now() - WINDOW
-    models = list(DiffusionModel.objects.filter(enabled=True))
-    unfinished = dict(
-        Generation.objects.filter(status__in=["queued", "running"])
-        .values_list("status")
-        .annotate(count=Count("id"))
-    )
-    finished = dict(
-        Generation.objects.filter(finished_at__gte=since)
-        .values_list("status")
-        .annotate(count=Count("id"))
-    )
-    done = Generation.objects.filter(finished_at__gte=since, status="succeeded").values_list(
-        "created_at", "started_at", "finished_at"
-    )[:5000]
-    waits = [(started - created).total_seconds() for created, started, _ in done if started]
-    runs = [
-        (finished - started).total_seconds()
-        for _, started, finished in done
-        if started and finished
-    ]
-    workers = workers_live()
-    families = [
-        _family(
-            "rollerai_queue_jobs",
-            "gauge",
-            "Jobs waiting in each model's queues.",
-            (
-                (f'{{model="{model.slug}",priority="{priority}"}}', queue.count)
-                for model in models
-                for priority, queue in (
-                    ("high", model_queue(model, high_priority=True)),
-                    ("normal", model_queue(model)),
-                )
-            ),
-        ),
-        _family(
-            "rollerai_generations_unfinished",
-            "gauge",
-            "Generations queued or running now.",
-            (
-                (f'{{status="{status}"}}', unfinished.get(status, 0))
-                for status in ("queued", "running")
-            ),
-        ),
-        _family(
-            "rollerai_generations_finished_last_hour",
-            "gauge",
-            "Generations that finished in the last hour, by outcome.",
-            (
-                (f'{{status="{status}"}}', finished.get(status, 0))
-                for status in ("succeeded", "failed", "canceled")
-            ),
-        ),
-        _family(
-            "rollerai_generation_wait_seconds",
-            "summary",
-            "Queue time of generations that succeeded in the last hour.",
-            ((f'{{quantile="{q}"}}', value) for q, value in _quantiles(waits).items()),
-        ),
-        _family(
-            "rollerai_generation_run_seconds",
-            "summary",
-            "Time on a worker of generations that succeeded in the last hour.",
-            ((f'{{quantile="{q}"}}', value) for q, value in _quantiles(runs).items()),
-        ),
-        _family("rollerai_workers", "gauge", "Live GPU workers.", [("", len(workers))]),
-        _family(
-            "rollerai_worker_seconds_per_image",
-            "gauge",
-            "Recent seconds per image of each live worker, by model.",
-            (
-                (f'{{worker="{worker.name}",model="{model}"}}', seconds)
-                for worker in workers
-                for model, seconds in worker.seconds_per_image.items()
-            ),
-        ),
-    ]
-    return HttpResponse(
-        "\n".join(families) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -1,6 +1,7 @@
 """Images in S3 (moto's server on loopback): the worker process stores the PNG and the WebP
-thumbnail in the bucket; the image view hands out a short-lived presigned URL, only after it has
-checked who is asking, that downloads the same bytes over HTTP; deleting removes both objects."""
+thumbnail in the bucket, privately; the image view hands out a short-lived presigned URL, only
+after it has checked who is asking (the owner, or anyone once shared), that downloads the same
+bytes over HTTP; deleting removes the objects."""
 
 import io
 import time
@@ -16,8 +17,8 @@ from django.test import Client
 from PIL import Image
 
 from gallery.tests.factories import generation_make
-from generation.models import DiffusionModel
-from testing.api import generation_post
+from generation.models import DiffusionModel, Generation
+from testing.api import generation_submitted
 from testing.processes import RunningProcess, gpu_worker_start
 from testing.waiting import generation_wait
 
@@ -58,18 +59,21 @@ def _presigned(response: Any, *, endpoint: str, bucket: str, key: str) -> str:
     return location
 
 
-def test_images_go_to_the_bucket_and_come_back_through_presigned_urls_only_for_the_allowed(
-    s3_worker: RunningProcess,
-    s3_bucket: str,
-    s3_endpoint: str,
-    s3: Any,
-    alice_client: Client,
-    bob_client: Client,
-    client: Client,
+@pytest.fixture
+def in_bucket(s3_bucket: str, user: Any, tiny_model: DiffusionModel) -> Generation:
+    """Alice's generation with its image in the bucket, as the worker leaves it (the test
+    below checks what the worker stores; the others check who may read it)."""
+    return generation_make(user=user, model=tiny_model, prompt="a lighthouse at dawn")
+
+
+def _stored(s3: Any, bucket: str, key: str) -> bytes:
+    return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_the_worker_stores_the_png_and_thumbnail_privately_with_type_and_cache_headers(
+    s3_worker: RunningProcess, s3_bucket: str, s3: Any, alice_client: Client
 ) -> None:
-    response = generation_post(alice_client, prompt="a lighthouse at dawn", width=128, height=96)
-    assert response.status_code == 202, response.content
-    generation_id = response.json()["id"]
+    generation_id = generation_submitted(alice_client, width=128, height=96)
     generation = generation_wait(generation_id, "succeeded", "failed", timeout=120)
     assert generation.status == "succeeded", generation.error
 
@@ -87,28 +91,39 @@ def test_images_go_to_the_bucket_and_come_back_through_presigned_urls_only_for_t
         == webp_head["CacheControl"]
         == ("private, max-age=86400, immutable")
     )
-    stored_png = s3.get_object(Bucket=s3_bucket, Key=png_key)["Body"].read()
-    stored_webp = s3.get_object(Bucket=s3_bucket, Key=webp_key)["Body"].read()
-    assert Image.open(io.BytesIO(stored_png)).size == (128, 96)
+    stored_webp = _stored(s3, s3_bucket, webp_key)
+    assert Image.open(io.BytesIO(_stored(s3, s3_bucket, png_key))).size == (128, 96)
     assert Image.open(io.BytesIO(stored_webp)).format == "WEBP"
     assert len(stored_webp) < 10_000
     # Private objects: the bucket itself does not serve them to anyone.
     acl = s3.get_object_acl(Bucket=s3_bucket, Key=png_key)
     assert [grant["Permission"] for grant in acl["Grants"]] == ["FULL_CONTROL"]
 
-    # Nobody else gets a URL: the check comes first, and the answer is the same as for nothing.
+
+def test_nobody_but_the_owner_gets_a_presigned_url(
+    in_bucket: Generation, bob_client: Client, client: Client
+) -> None:
+    # The check comes first, and the answer is the same as for nothing.
     for outsider in (bob_client, client):
-        for url in (f"/images/{generation_id}/0.png", f"/images/{generation_id}/0.webp"):
+        for url in (f"/images/{in_bucket.id}/0.png", f"/images/{in_bucket.id}/0.webp"):
             refused = outsider.get(url)
             assert refused.status_code == 404
             assert not refused.has_header("Location")
             assert b"X-Amz" not in refused.content
 
+
+def test_the_owner_downloads_the_stored_bytes_through_presigned_urls(
+    in_bucket: Generation, s3_bucket: str, s3_endpoint: str, s3: Any, alice_client: Client
+) -> None:
+    png_key = f"generations/{in_bucket.id}/0.png"
+    webp_key = f"generations/{in_bucket.id}/0.webp"
+    stored_png = _stored(s3, s3_bucket, png_key)
+
     # The owner's detail page shows the image through the view, which redirects to S3.
-    detail = alice_client.get(f"/gallery/{generation_id}/").content.decode()
-    assert f'<img src="/images/{generation_id}/0.png"' in detail
+    detail = alice_client.get(f"/gallery/{in_bucket.id}/").content.decode()
+    assert f'<img src="/images/{in_bucket.id}/0.png"' in detail
     image_url = _presigned(
-        alice_client.get(f"/images/{generation_id}/0.png"),
+        alice_client.get(f"/images/{in_bucket.id}/0.png"),
         endpoint=s3_endpoint,
         bucket=s3_bucket,
         key=png_key,
@@ -116,38 +131,53 @@ def test_images_go_to_the_bucket_and_come_back_through_presigned_urls_only_for_t
     body, _ = _http_get(image_url)
     assert body == stored_png
     thumbnail_url = _presigned(
-        alice_client.get(f"/images/{generation_id}/0.webp"),
+        alice_client.get(f"/images/{in_bucket.id}/0.webp"),
         endpoint=s3_endpoint,
         bucket=s3_bucket,
         key=webp_key,
     )
-    assert _http_get(thumbnail_url)[0] == stored_webp
+    assert _http_get(thumbnail_url)[0] == _stored(s3, s3_bucket, webp_key)
     download_url = _presigned(
-        alice_client.get(f"/images/{generation_id}/0.png?download=1"),
+        alice_client.get(f"/images/{in_bucket.id}/0.png?download=1"),
         endpoint=s3_endpoint,
         bucket=s3_bucket,
         key=png_key,
     )
     body, headers = _http_get(download_url)
     assert body == stored_png
-    seed = generation.seed
     assert headers["Content-Disposition"] == (
-        f'attachment; filename="rollerai-a-lighthouse-at-dawn-{seed}.png"'
+        f'attachment; filename="rollerai-a-lighthouse-at-dawn-{in_bucket.seed}.png"'
     )
 
-    # Once public, anyone gets a presigned URL for it; once private again, nobody but alice.
-    alice_client.post(f"/gallery/{generation_id}/visibility/", {"public": "1"})
+
+def test_a_shared_image_gets_anyone_a_presigned_url_until_it_is_private_again(
+    in_bucket: Generation,
+    s3_bucket: str,
+    s3_endpoint: str,
+    s3: Any,
+    alice_client: Client,
+    client: Client,
+) -> None:
+    png_key = f"generations/{in_bucket.id}/0.png"
+    alice_client.post(f"/gallery/{in_bucket.id}/visibility/", {"public": "1"})
+
     public_url = _presigned(
-        client.get(f"/images/{generation_id}/0.png"),
+        client.get(f"/images/{in_bucket.id}/0.png"),
         endpoint=s3_endpoint,
         bucket=s3_bucket,
         key=png_key,
     )
-    assert _http_get(public_url)[0] == stored_png
-    alice_client.post(f"/gallery/{generation_id}/visibility/", {"public": "0"})
-    assert client.get(f"/images/{generation_id}/0.png").status_code == 404
+    assert _http_get(public_url)[0] == _stored(s3, s3_bucket, png_key)
+    alice_client.post(f"/gallery/{in_bucket.id}/visibility/", {"public": "0"})
+    assert client.get(f"/images/{in_bucket.id}/0.png").status_code == 404
 
-    deleted = alice_client.delete(f"/api/v1/generations/{generation_id}")
+
+def test_deleting_a_generation_empties_the_bucket(
+    in_bucket: Generation, s3_bucket: str, s3: Any, alice_client: Client
+) -> None:
+    assert len(s3.list_objects_v2(Bucket=s3_bucket)["Contents"]) == 2
+
+    deleted = alice_client.delete(f"/api/v1/generations/{in_bucket.id}")
 
     assert deleted.status_code == 204
     assert s3.list_objects_v2(Bucket=s3_bucket).get("Contents", []) == []

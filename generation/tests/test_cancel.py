@@ -8,6 +8,7 @@ from rq import Queue
 
 from billing.models import CreditEntry
 from billing.selectors import balance_for
+from gallery.tests.factories import generation_make
 from generation.models import DiffusionModel, Generation
 from testing.api import generation_post
 from testing.processes import RunningProcess
@@ -65,18 +66,7 @@ def test_a_running_generation_stops_at_the_next_step_and_is_refunded(
 def test_a_finished_generation_cannot_be_cancelled(
     alice_client: Client, user: User, tiny_model: DiffusionModel
 ) -> None:
-    generation = Generation.objects.create(
-        user=user,
-        model=tiny_model,
-        prompt="done",
-        width=64,
-        height=64,
-        steps=4,
-        guidance=7,
-        seed=1,
-        status="succeeded",
-        credits_charged=1,
-    )
+    generation = generation_make(user=user, model=tiny_model, prompt="done")
 
     response = cancel(alice_client, str(generation.id))
 

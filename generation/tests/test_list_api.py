@@ -4,23 +4,15 @@ from typing import Any
 
 from django.test import Client
 
-from generation.models import DiffusionModel, Generation
+from gallery.tests.factories import generation_make
+from generation.models import DiffusionModel
 
 
 def test_pages_are_newest_first_disjoint_and_complete(
     alice_client: Client, user: Any, tiny_model: DiffusionModel
 ) -> None:
     created = [
-        Generation.objects.create(
-            user=user,
-            model=tiny_model,
-            prompt=f"prompt {n}",
-            width=64,
-            height=64,
-            steps=4,
-            guidance=7.5,
-            seed=n,
-        )
+        generation_make(user=user, model=tiny_model, prompt=f"prompt {n}", status="queued", seed=n)
         for n in range(7)
     ]
 

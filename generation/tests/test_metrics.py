@@ -1,14 +1,36 @@
-"""/metrics gives operators queue depth, generations by status, timings and workers in
-Prometheus' text format; it is not public."""
+"""/metrics gives operators queue depth, generations by status, timings, workers and the credits
+charged and refunded, in Prometheus' text format; it is not public."""
 
+import time
 from datetime import timedelta
 from typing import Any
 
 from django.test import Client
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 
-from generation.models import DiffusionModel, Generation
+from gallery.tests.factories import generation_make
+from generation.fleet import WorkerStatus, worker_heartbeat_remove, worker_heartbeat_write
+from generation.models import DiffusionModel
 from testing.api import generation_post
+
+Series = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(client: Client, **headers: str) -> Series:
+    """What Prometheus would store from one scrape: each series by name and labels."""
+    response = client.get("/metrics", headers=headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
+
+
+def value(series: Series, name: str, **labels: str) -> float:
+    return series[(name, frozenset(labels.items()))]
 
 
 def test_staff_read_queue_depth_statuses_and_timings(
@@ -21,30 +43,66 @@ def test_staff_read_queue_depth_statuses_and_timings(
     generation_post(alice_client)
     generation_post(alice_client)
     now = timezone.now()
-    Generation.objects.create(
+    generation_make(
         user=user,
         model=tiny_model,
-        prompt="done",
-        width=64,
-        height=64,
-        steps=4,
-        guidance=7,
-        seed=1,
-        status="succeeded",
         started_at=now - timedelta(seconds=3),
         finished_at=now,
     )
+    generation_make(user=user, model=tiny_model, status="failed", finished_at=now)
 
-    response = admin_client.get("/metrics")
+    series = scrape(admin_client)
 
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
-    lines = response.content.decode().splitlines()
-    assert 'rollerai_queue_jobs{model="tiny-demo",priority="normal"} 2' in lines
-    assert 'rollerai_generations_unfinished{status="queued"} 2' in lines
-    assert 'rollerai_generations_finished_last_hour{status="succeeded"} 1' in lines
-    assert 'rollerai_generation_run_seconds{quantile="0.5"} 3' in lines
-    assert "rollerai_workers 0" in lines
+    assert value(series, "rollerai_queue_jobs", model="tiny-demo", priority="normal") == 2
+    assert value(series, "rollerai_queue_jobs", model="tiny-demo", priority="high") == 0
+    assert value(series, "rollerai_generations_unfinished", status="queued") == 2
+    assert value(series, "rollerai_generations_unfinished", status="running") == 0
+    assert value(series, "rollerai_generations_finished_last_hour", status="succeeded") == 1
+    assert value(series, "rollerai_generations_finished_last_hour", status="failed") == 1
+    assert value(series, "rollerai_generations_finished_last_hour", status="canceled") == 0
+    assert value(series, "rollerai_generation_run_seconds", quantile="0.5") == 3
+    assert value(series, "rollerai_generation_run_seconds_count") == 1
+    assert value(series, "rollerai_workers") == 0
+
+
+def test_credits_debited_and_refunded_are_counted_from_the_ledger(
+    transactional_db: None, admin_client: Client, alice_client: Client, tiny_model: DiffusionModel
+) -> None:
+    cancelled = generation_post(alice_client, count=3).json()["id"]
+    generation_post(alice_client, count=2)
+    assert alice_client.post(f"/api/v1/generations/{cancelled}/cancel").status_code == 200
+
+    series = scrape(admin_client)
+
+    assert value(series, "rollerai_credits_debited_total") == 5
+    assert value(series, "rollerai_credits_refunded_total") == 3
+
+
+def test_a_worker_name_with_quotes_backslashes_and_newlines_comes_out_escaped(
+    admin_client: Client, db: None
+) -> None:
+    # `rungpuworker --name` is free text; the heartbeat carries it verbatim.
+    name = 'gpu "one"\\two\nthree'
+    worker_heartbeat_write(
+        WorkerStatus(
+            name=name,
+            host="box",
+            pid=1,
+            device="cpu",
+            models=["tiny-demo"],
+            started_at=time.time(),
+            seconds_per_image={"tiny-demo": 1.5},
+        )
+    )
+    try:
+        response = admin_client.get("/metrics")
+        series = scrape(admin_client)
+    finally:
+        worker_heartbeat_remove(name)
+
+    assert 'worker="gpu \\"one\\"\\\\two\\nthree"' in response.content.decode()
+    assert value(series, "rollerai_worker_seconds_per_image", worker=name, model="tiny-demo") == 1.5
+    assert value(series, "rollerai_workers") == 1
 
 
 def test_it_is_refused_without_staff_or_the_token(
@@ -55,4 +113,12 @@ def test_it_is_refused_without_staff_or_the_token(
     assert client.get("/metrics").status_code == 403
     assert alice_client.get("/metrics").status_code == 403
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
-    assert client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).status_code == 200
+    assert value(scrape(client, Authorization="Bearer scrape-me"), "rollerai_workers") == 0
+
+
+def test_without_a_token_configured_a_bearer_header_is_refused(
+    client: Client, settings: Any, db: None
+) -> None:
+    settings.METRICS_TOKEN = ""
+
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403

@@ -3,37 +3,15 @@
 from typing import Any
 
 import pytest
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.test import Client
 
-from generation.models import DiffusionModel, Generation, GenerationImage
+from gallery.tests.factories import generation_make
+from generation.models import DiffusionModel, Generation
 
 
 @pytest.fixture
 def alice_generation(user: Any, tiny_model: DiffusionModel) -> Generation:
-    generation = Generation.objects.create(
-        user=user,
-        model=tiny_model,
-        prompt="my secret",
-        width=64,
-        height=64,
-        steps=4,
-        guidance=7.5,
-        seed=1,
-        status="succeeded",
-    )
-    folder = f"generations/{generation.id}"
-    GenerationImage.objects.create(
-        generation=generation,
-        index=0,
-        seed=1,
-        width=64,
-        height=64,
-        image=default_storage.save(f"{folder}/0.png", ContentFile(b"\x89PNG fake")),
-        thumbnail=default_storage.save(f"{folder}/0.webp", ContentFile(b"RIFF fake")),
-    )
-    return generation
+    return generation_make(user=user, model=tiny_model, prompt="my secret")
 
 
 def test_the_owner_can_read_it(alice_client: Client, alice_generation: Generation) -> None:

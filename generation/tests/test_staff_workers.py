@@ -1,20 +1,118 @@
 """Staff see the live GPU workers (from their heartbeats); nobody else does."""
 
+import html
+import re
+import time
+from pathlib import Path
+
 from django.test import Client
 
-from testing.processes import RunningProcess
+from generation.fleet import WorkerStatus, worker_heartbeat_remove, worker_heartbeat_write
+from generation.models import DiffusionModel
+from testing.processes import gpu_worker_start
+
+COLUMNS = [
+    "Name",
+    "Host / pid",
+    "Device",
+    "Serves",
+    "Loaded",
+    "Running now",
+    "Jobs done",
+    "Largest batch",
+    "Seconds per image",
+    "Up since",
+]
 
 
-def test_staff_see_each_live_worker_with_its_device_and_models(
-    gpu_worker: RunningProcess, admin_client: Client
+def worker_rows(client: Client) -> list[dict[str, str]]:
+    """The workers table as staff read it: one dict of column -> cell text per worker."""
+    page = client.get("/admin/workers/").content.decode()
+    table = re.search(r'<table id="workers">(.*?)</table>', page, re.S)
+    if table is None:
+        return []
+    rows = re.findall(r"<tr>(.*?)</tr>", table.group(1).split("<tbody>")[1], re.S)
+    return [
+        dict(zip(COLUMNS, map(html.unescape, re.findall(r"<td>(.*?)</td>", row)), strict=True))
+        for row in rows
+    ]
+
+
+def test_staff_see_a_real_worker_process_by_its_name_device_and_models(
+    transactional_db: None,
+    tiny_model: DiffusionModel,
+    tiny_model_folder: Path,
+    admin_client: Client,
+    tmp_path: Path,
 ) -> None:
-    page = admin_client.get("/admin/workers/").content.decode()
+    worker = gpu_worker_start(tmp_path / "worker.log", "--name", "gpu-east-1")
+    try:
+        deadline = time.monotonic() + 60
+        while not (rows := worker_rows(admin_client)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pid = worker.process.pid
+    finally:
+        worker.stop()
 
-    assert "gpu-" in page  # the default name: gpu-<host>-<pid>
-    assert f"/ {gpu_worker.process.pid}" in page
-    assert "<td>cpu</td>" in page
-    assert "<td>tiny-demo</td>" in page
+    [row] = rows
+    assert row["Name"] == "gpu-east-1"
+    assert row["Host / pid"].endswith(f" / {pid}")
+    assert row["Device"] == "cpu"
+    assert row["Serves"] == "tiny-demo"
+    assert row["Running now"] == "idle"
+    assert row["Jobs done"] == "0"
     assert "Live GPU workers" in admin_client.get("/admin/").content.decode()
+
+
+def test_staff_see_what_each_worker_runs_has_done_and_how_fast(
+    admin_client: Client, db: None
+) -> None:
+    worker_heartbeat_write(
+        WorkerStatus(
+            name="gpu-west-2",
+            host="box-7",
+            pid=4242,
+            device="cuda",
+            gpu_name="NVIDIA H200",
+            gpu_memory_gb=139.8,
+            models=["sd-15", "sdxl"],
+            loaded_models=["sdxl"],
+            current_generations=["5b1e0c2a-1111-2222-3333-444455556666"],
+            jobs_done=17,
+            largest_batch=4,
+            seconds_per_image={"sdxl": 2.5},
+            started_at=time.time(),
+        )
+    )
+    try:
+        [row] = worker_rows(admin_client)
+    finally:
+        worker_heartbeat_remove("gpu-west-2")
+
+    assert row["Name"] == "gpu-west-2"
+    assert row["Host / pid"] == "box-7 / 4242"
+    assert row["Device"] == "cuda: NVIDIA H200 (139.8 GB)"
+    assert row["Serves"] == "sd-15, sdxl"
+    assert row["Loaded"] == "sdxl"
+    assert row["Running now"] == "5b1e0c2a-1111-2222-3333-444455556666"
+    assert row["Jobs done"] == "17"
+    assert row["Largest batch"] == "4"
+    assert row["Seconds per image"] == "sdxl: 2.5"
+
+
+def test_a_worker_whose_heartbeat_is_gone_drops_off_the_page(
+    admin_client: Client, db: None
+) -> None:
+    status = WorkerStatus(
+        name="gpu-gone", host="box", pid=1, device="cpu", models=[], started_at=time.time()
+    )
+    worker_heartbeat_write(status)
+    assert [row["Name"] for row in worker_rows(admin_client)] == ["gpu-gone"]
+
+    worker_heartbeat_remove("gpu-gone")
+
+    assert worker_rows(admin_client) == []
+    assert "No GPU worker is running." in admin_client.get("/admin/workers/").content.decode()
 
 
 def test_the_page_says_when_no_worker_runs(admin_client: Client) -> None:

@@ -4,7 +4,6 @@ order, and about nobody else's."""
 import asyncio
 import base64
 import io
-import json
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from PIL import Image
 
 from generation.consumers import CLOSE_NOT_AUTHENTICATED
 from rollerai.asgi import application
+from testing.api import generation_submitted
 from testing.processes import RunningProcess
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -28,13 +28,7 @@ def socket_for(client: Client | None, origin: bytes = b"http://localhost") -> We
 
 
 async def submit(client: Client, **fields: Any) -> str:
-    response = await sync_to_async(client.post)(
-        "/api/v1/generations",
-        data=json.dumps({"prompt": "a lighthouse at dawn", **fields}),
-        content_type="application/json",
-    )
-    assert response.status_code == 202
-    return str(response.json()["id"])
+    return await sync_to_async(generation_submitted)(client, **fields)
 
 
 async def generation_event(socket: WebsocketCommunicator, timeout: float = 10) -> Any:

@@ -2,7 +2,6 @@
 generation is put back on its queue, each runs once, and the last event a websocket client
 hears about each one is its final status."""
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from accounts.services import api_key_create
 from billing.models import CreditEntry
 from billing.services.credits import credits_grant
 from generation.models import DiffusionModel, Generation
+from testing.api import generation_submitted
 from testing.processes import gpu_worker_start
 from testing.websocket import LiveSocket
 
@@ -23,13 +23,7 @@ BACKLOG = 400
 
 
 def submit_backlog(client: Client) -> list[str]:
-    body = json.dumps({"prompt": "a lighthouse at dawn", "width": 64, "height": 64, "steps": 2})
-    ids = []
-    for _ in range(BACKLOG):
-        response = client.post("/api/v1/generations", data=body, content_type="application/json")
-        assert response.status_code == 202, response.content
-        ids.append(response.json()["id"])
-    return ids
+    return [generation_submitted(client, width=64, height=64, steps=2) for _ in range(BACKLOG)]
 
 
 def last_events(socket: LiveSocket, ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:
