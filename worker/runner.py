@@ -48,30 +48,11 @@ def generation_run(
     events_per_second: float,
     preview_interval: float,
 ) -> None:
-    # The claim waits out an outage: the job is ours from RQ, and the generation still queued.
-    first = when_reachable(
-        lambda: generation_start(generation_id=generation_id, worker_name=state.name)
-    )
-    if first is None:
+    batch = _batch_take(generation_id, state)
+    if not batch:
         log.info("Generation %s is no longer queued; skipping it", generation_id)
         return
-    batch = [first]
-    state.running(batch)
-    batch += best_effort(
-        lambda: generation_batch_claim(
-            first=first, max_images=state.batch_size, worker_name=state.name
-        ),
-        default=[],
-    )
-    state.running(batch)
-    state.line_moved(first.model)
-    if len(batch) > 1:
-        log.info(
-            "Batch of %d generations (%d images) in one pipeline call: %s",
-            len(batch),
-            sum(generation.count for generation in batch),
-            _ids(batch),
-        )
+    first = batch[0]
     reporter = StepReporter(
         batch, state=state, events_per_second=events_per_second, preview_interval=preview_interval
     )
@@ -111,6 +92,34 @@ def generation_run(
         sampled - started,
         time.perf_counter() - sampled,
     )
+
+
+def _batch_take(generation_id: str, state: WorkerState) -> list[Generation]:
+    """Claim the generation of this job and compatible companions; [] if it is not queued."""
+    # The claim waits out an outage: the job is ours from RQ, and the generation still queued.
+    first = when_reachable(
+        lambda: generation_start(generation_id=generation_id, worker_name=state.name)
+    )
+    if first is None:
+        return []
+    state.running([first])
+    companions: list[Generation] = best_effort(
+        partial(
+            generation_batch_claim, first=first, max_images=state.batch_size, worker_name=state.name
+        ),
+        default=[],
+    )
+    batch = [first, *companions]
+    state.running(batch)
+    state.line_moved(first.model)
+    if companions:
+        log.info(
+            "Batch of %d generations (%d images) in one pipeline call: %s",
+            len(batch),
+            sum(generation.count for generation in batch),
+            _ids(batch),
+        )
+    return batch
 
 
 def _ids(batch: list[Generation]) -> str:
