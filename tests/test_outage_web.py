@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,7 +26,15 @@ from generation.models import DiffusionModel, Generation
 from rollerai.ratelimit import QUEUE_UNREACHABLE
 from testing.api import generation_post
 from testing.outage import PrivatePostgres, PrivateRedis, seconds_until
-from testing.processes import BASE_DIR, RunningProcess, process_environment, web_server_start
+from testing.ports import free_port
+from testing.processes import (
+    BASE_DIR,
+    RunningProcess,
+    gpu_worker_start,
+    process_environment,
+    web_server_start,
+)
+from testing.waiting import generation_wait
 
 OUTAGE_ERROR = {
     "code": "service_unavailable",
@@ -279,3 +288,51 @@ def test_a_submit_is_refunded_and_refused_when_redis_goes_away_before_its_enqueu
     assert retried.json()["id"] != str(generation.id)
     assert json.loads(retried.content)["status"] == "queued"
     assert balance_for(user) == 9
+
+
+@pytest.mark.browser
+def test_a_page_cut_off_by_a_web_server_restart_shows_the_image_it_missed(
+    transactional_db: None,
+    tiny_model: DiffusionModel,
+    tiny_model_folder: Path,
+    tmp_path: Path,
+    browser_page: Any,
+) -> None:
+    page = browser_page
+    port = free_port()
+    server, url = web_server_start(tmp_path / "daphne-1.log", port=port)
+    worker = None
+    try:
+        page.goto(f"{url}/accounts/signup/")
+        page.fill("#id_username", "erin")
+        page.fill("#id_password1", PASSWORD)
+        page.fill("#id_password2", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{url}/")
+        page.wait_for_selector("#live-status[data-state=open]")
+        page.evaluate('() => { window.pageLoadMarker = "still the same page"; }')
+        page.fill("#prompt", "a lighthouse in a storm")
+        page.click("#generate")
+        page.wait_for_selector(".generation[data-status=queued]")
+
+        # The server goes away with the page's socket; the generation finishes meanwhile, so
+        # its events reach no page.
+        server.stop()
+        page.wait_for_selector("#live-status[data-state=closed]")
+        worker = gpu_worker_start(tmp_path / "worker.log")
+        generation = Generation.objects.get()
+        generation_wait(generation.id, Generation.Status.SUCCEEDED, timeout=120)
+        assert page.get_attribute(".generation", "data-status") == "queued"
+
+        server, _ = web_server_start(tmp_path / "daphne-2.log", port=port)
+        image = page.wait_for_selector(
+            ".generation[data-status=succeeded] .images img", timeout=60_000
+        )
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image)
+        assert page.evaluate("window.pageLoadMarker") == "still the same page"
+        assert page.inner_text(".generation .status") == "Succeeded"
+        assert page.get_attribute("#live-status", "data-state") == "open"
+    finally:
+        if worker is not None:
+            worker.stop()
+        server.stop()
