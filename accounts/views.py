@@ -3,6 +3,9 @@ per account name), sign-out, changing the password, and the account page with AP
 Firebase link."""
 
 import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -35,13 +38,25 @@ from accounts.services import (
 from billing.selectors import balance_for
 from rollerai.api import domain_error_response, error_response, json_body
 from rollerai.auth import signed_in_user
-from rollerai.exceptions import DomainError, InvalidRequest, RateLimited
+from rollerai.exceptions import DomainError, InvalidRequest, RateLimited, Unavailable
 from rollerai.ratelimit import (
     rate_limit_check,
     rate_limit_clear,
     rate_limit_count,
     rate_limit_hit,
 )
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _limits_fail_open() -> Iterator[None]:
+    """Sign-in limits live in Redis, but signing in needs only the database: while Redis is down
+    people still sign in, unlimited for that while (logged), rather than nobody at all."""
+    try:
+        yield
+    except Unavailable as error:
+        log.warning("Sign-in limits are off while Redis is unreachable: %s", error.__cause__)
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -59,6 +74,11 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def sign_in_attempt_count(request: HttpRequest) -> None:
     """Count a sign-in attempt from this address; raises RateLimited past the limit."""
+    with _limits_fail_open():
+        _sign_in_attempt_hit(request)
+
+
+def _sign_in_attempt_hit(request: HttpRequest) -> None:
     rate_limit_hit(
         scope="sign-in",
         who=request.META.get("REMOTE_ADDR", "unknown"),
@@ -81,27 +101,30 @@ class SignInView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             sign_in_attempt_count(request)
-            rate_limit_check(
-                scope="sign-in-failures",
-                who=_account_name(request),
-                limit=settings.SIGN_IN_FAILURES_PER_ACCOUNT,
-                message="Too many failed sign-ins to this account. Wait a few minutes and try "
-                "again.",
-            )
+            with _limits_fail_open():
+                rate_limit_check(
+                    scope="sign-in-failures",
+                    who=_account_name(request),
+                    limit=settings.SIGN_IN_FAILURES_PER_ACCOUNT,
+                    message="Too many failed sign-ins to this account. Wait a few minutes and "
+                    "try again.",
+                )
         except RateLimited as error:
             return self._refused(error)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form: Any) -> HttpResponse:
-        rate_limit_count(
-            scope="sign-in-failures",
-            who=_account_name(self.request),
-            window_seconds=settings.SIGN_IN_FAILURE_WINDOW_SECONDS,
-        )
+        with _limits_fail_open():
+            rate_limit_count(
+                scope="sign-in-failures",
+                who=_account_name(self.request),
+                window_seconds=settings.SIGN_IN_FAILURE_WINDOW_SECONDS,
+            )
         return super().form_invalid(form)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        rate_limit_clear(scope="sign-in-failures", who=_account_name(self.request))
+        with _limits_fail_open():
+            rate_limit_clear(scope="sign-in-failures", who=_account_name(self.request))
         return super().form_valid(form)
 
     def _refused(self, error: RateLimited) -> HttpResponse:

@@ -2,13 +2,18 @@
 queues in Redis and the recent speed of the live workers serving its model. Only computed here;
 generation.services.standings tells the owners."""
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from generation.fleet import ModelCapacity, model_capacity
 from generation.models import DiffusionModel, Generation
 from generation.queues import queued_job_ids
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,15 @@ def model_standings(model: DiffusionModel, *, limit: int | None = None) -> dict[
 
 
 def generation_standing(generation: Generation) -> Standing | None:
+    """Its place in line, or None if it is not queued or Redis, which knows, is unreachable:
+    reading a generation needs only the database, so an outage of Redis costs only this."""
     if generation.status != Generation.Status.QUEUED:
         return None
-    return model_standings(generation.model).get(str(generation.id))
+    try:
+        return model_standings(generation.model).get(str(generation.id))
+    except RedisError as error:
+        log.warning("No place in line for generation %s: %s", generation.id, error)
+        return None
 
 
 def arrival_standing(generation: Generation) -> Standing:

@@ -1,12 +1,32 @@
-"""Counting requests in Redis, so that limits hold across every web process."""
+"""Counting requests in Redis, so that limits hold across every web process.
+
+While Redis cannot be reached, every function here raises Unavailable; each caller decides
+whether that refuses the request (submitting, which needs Redis anyway) or lets it through.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import django_rq
+from redis.exceptions import RedisError
 
-from rollerai.exceptions import RateLimited
+from rollerai.exceptions import RateLimited, Unavailable
+
+QUEUE_UNREACHABLE = (
+    "The job queue is unreachable right now, so nothing was charged. Please try again in a minute."
+)
 
 
 def _key(scope: str, who: str) -> str:
     return f"ratelimit:{scope}:{who}"
+
+
+@contextmanager
+def _redis_reachable() -> Iterator[None]:
+    try:
+        yield
+    except RedisError as error:
+        raise Unavailable(QUEUE_UNREACHABLE, code="service_unavailable") from error
 
 
 def rate_limit_count(*, scope: str, who: str, window_seconds: int) -> tuple[int, int]:
@@ -15,11 +35,12 @@ def rate_limit_count(*, scope: str, who: str, window_seconds: int) -> tuple[int,
     A fixed window that starts at the first attempt: cheap (two commands) and strict enough for
     abuse protection.
     """
-    pipeline = django_rq.get_connection("default").pipeline()
-    pipeline.incr(_key(scope, who))
-    pipeline.expire(_key(scope, who), window_seconds, nx=True)
-    pipeline.ttl(_key(scope, who))
-    count, _, ttl = pipeline.execute()
+    with _redis_reachable():
+        pipeline = django_rq.get_connection("default").pipeline()
+        pipeline.incr(_key(scope, who))
+        pipeline.expire(_key(scope, who), window_seconds, nx=True)
+        pipeline.ttl(_key(scope, who))
+        count, _, ttl = pipeline.execute()
     return int(count), int(ttl)
 
 
@@ -32,13 +53,15 @@ def rate_limit_hit(*, scope: str, who: str, limit: int, window_seconds: int, mes
 
 def rate_limit_check(*, scope: str, who: str, limit: int, message: str) -> None:
     """Raise RateLimited if `who` has already used up `limit` in its window; counts nothing."""
-    pipeline = django_rq.get_connection("default").pipeline()
-    pipeline.get(_key(scope, who))
-    pipeline.ttl(_key(scope, who))
-    count, ttl = pipeline.execute()
+    with _redis_reachable():
+        pipeline = django_rq.get_connection("default").pipeline()
+        pipeline.get(_key(scope, who))
+        pipeline.ttl(_key(scope, who))
+        count, ttl = pipeline.execute()
     if count is not None and int(count) >= limit:
         raise RateLimited(message, retry_after=max(int(ttl), 1))
 
 
 def rate_limit_clear(*, scope: str, who: str) -> None:
-    django_rq.get_connection("default").delete(_key(scope, who))
+    with _redis_reachable():
+        django_rq.get_connection("default").delete(_key(scope, who))

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything (sessions, CSRF, views) reads request data and hands it to the database.
     "rollerai.middleware.RequestTextMiddleware",
+    # Early, so that its 503 for an outage gets every later middleware's headers (CSP, frames).
+    "rollerai.outage.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -88,8 +88,12 @@ def gpu_worker_start(log_path: Path, *args: str, **env: str) -> RunningProcess:
     return worker
 
 
-def web_server_start(log_path: Path) -> tuple[RunningProcess, str]:
-    port = free_port()
+def web_server_start(
+    log_path: Path, *, port: int | None = None, env: dict[str, str] | None = None
+) -> tuple[RunningProcess, str]:
+    """With `env`, the server reaches other services than the session's (a private database or
+    Redis a test takes down); with `port`, it comes back where an open page expects it."""
+    port = port or free_port()
     server = RunningProcess(
         [
             sys.executable,
@@ -102,7 +106,7 @@ def web_server_start(log_path: Path) -> tuple[RunningProcess, str]:
             "rollerai.asgi:application",
         ],
         log_path=log_path,
-        env=process_environment(),
+        env=process_environment(**(env or {})),
     )
     wait_for_port(port, what="web server")
     return server, f"http://127.0.0.1:{port}"

@@ -1,5 +1,9 @@
 """Asking for a generation: validating the request, charging for it in the same transaction
-that records it, and putting it in line once that is committed."""
+that records it, and putting it in line once that is committed.
+
+While Redis is down a submit is refused (503) before anything is written or charged: the rate
+limit, the first thing that asks Redis, says so. If Redis goes away after that, between the
+charge and the enqueue, the generation is failed and refunded and the submit is refused too."""
 
 import hashlib
 import json
@@ -15,7 +19,7 @@ from billing.services.credits import credits_debit, credits_lock
 from generation.models import Generation
 from generation.services.transitions import ACTIVE, generation_line_up
 from generation.validation import generation_request_validate
-from rollerai.exceptions import Conflict, InvalidRequest, RateLimited
+from rollerai.exceptions import Conflict, InvalidRequest, RateLimited, Unavailable
 from rollerai.ratelimit import rate_limit_hit
 from rollerai.request_input import text_check
 
@@ -56,6 +60,7 @@ def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Ge
         )
         if existing is not None:
             return existing
+    # Also the check that Redis answers, before anything is charged (Unavailable if not).
     rate_limit_hit(
         scope="submit",
         who=str(user.pk),
@@ -107,7 +112,24 @@ def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Ge
         if not winner:
             raise
         return winner
+    if generation.status == Generation.Status.FAILED:
+        _refuse_unqueued(generation)
     return generation
+
+
+def _refuse_unqueued(generation: Generation) -> None:
+    """The generation could not be put in line after it was charged (Redis went away in
+    between); it has been failed and refunded. Its Idempotency-Key is let go, so that retrying
+    the same request later makes a new generation instead of returning this failed one."""
+    if generation.idempotency_key:
+        Generation.objects.filter(id=generation.id).update(idempotency_key="")
+    credits = generation.credits_charged
+    raise Unavailable(
+        "The job queue became unreachable before your generation could start, so it was not "
+        f"started and its {credits} credit{'' if credits == 1 else 's'} went back to your "
+        "balance. Please try again in a minute.",
+        code="service_unavailable",
+    )
 
 
 def _gets_priority(user: User) -> bool:

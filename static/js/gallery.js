@@ -109,9 +109,37 @@
     }
   }
 
+  async function record(id) {
+    try {
+      const response = await fetch(`/api/v1/generations/${id}`, { credentials: "same-origin" });
+      return response.ok ? await response.json() : null;
+    } catch (error) {
+      return null;  // The server went away again; the next "open" tries again.
+    }
+  }
+
+  // Events sent while the socket was closed are lost: ask the API for everything shown that was
+  // still unfinished; the revision keeps a reply older than an event from winning.
+  async function catchUp() {
+    const unfinished = (element) => !FINISHED.has(element.dataset.status);
+    const jobs = [];
+    if (grid) {
+      grid.querySelectorAll(".gallery-item").forEach((card) => {
+        if (unfinished(card)) {
+          jobs.push(record(card.dataset.id).then((generation) => generation && applyTo(card, generation)));
+        }
+      });
+    }
+    if (detail && unfinished(detail)) {
+      jobs.push(record(detail.dataset.id).then((generation) => generation && onDetailEvent(generation)));
+    }
+    await Promise.all(jobs);
+  }
+
   if (!window.rollerLive) return;
   if (grid) window.rollerLive.on("generation", onGridEvent);
   if (detail) window.rollerLive.on("generation", onDetailEvent);
+  window.rollerLive.on("open", catchUp);
   if (liveStatus) {
     window.rollerLive.on("open", () => {
       liveStatus.textContent = "Live updates on.";

@@ -197,10 +197,25 @@
     }
   });
 
+  // Events sent while the socket was closed are lost: ask the API for every card that was
+  // still unfinished; the revision keeps a reply older than an event from winning.
+  async function catchUp() {
+    const unfinished = grid.querySelectorAll('.generation[data-status="queued"], .generation[data-status="running"]');
+    await Promise.all([...unfinished].map(async (card) => {
+      try {
+        const response = await fetch(`/api/v1/generations/${card.dataset.id}`, { credentials: "same-origin" });
+        if (response.ok) update(await response.json());
+      } catch (error) {
+        // The server went away again; the next "open" tries again.
+      }
+    }));
+  }
+
   window.rollerLive.on("generation", update);
   window.rollerLive.on("open", () => {
     liveStatus.textContent = "Live updates on.";
     liveStatus.dataset.state = "open";
+    catchUp();
   });
   window.rollerLive.on("close", () => {
     liveStatus.textContent = "Live updates paused; reconnecting…";

@@ -47,11 +47,24 @@ window.rollerLive = (function () {
     }
   }
 
+  // Reconnecting waits 1 s, doubling to at most 30 s while the server stays away, each wait
+  // jittered so that the pages cut off by one restart do not all knock at the same moment.
+  const FIRST_DELAY = 1000;
+  const MAX_DELAY = 30000;
+  // A socket that closes sooner than this after opening keeps backing off.
+  const STABLE_MS = 10000;
+
+  function jittered(delay) {
+    return delay / 2 + Math.random() * (delay / 2);
+  }
+
   function connect(delay) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/generations/`);
-    let opened = false;
-    socket.addEventListener("open", () => { opened = true; delay = 1000; emit("open"); });
+    let openedAt = null;
+    // Pages refetch what they show on every "open": events sent while no socket was open
+    // (a restart of the server or of Redis) are gone, and the API has the current state.
+    socket.addEventListener("open", () => { openedAt = Date.now(); emit("open"); });
     socket.addEventListener("message", (message) => {
       const event = JSON.parse(message.data);
       emit(event.type, event);
@@ -60,17 +73,18 @@ window.rollerLive = (function () {
       emit("close");
       // This browser's session may have changed (a password change keeps it signed in under a
       // new session), so a 4401 means "check", not "give up".
-      if (closed.code === CLOSE_NOT_AUTHENTICATED || !opened) {
+      if (closed.code === CLOSE_NOT_AUTHENTICATED || openedAt === null) {
         if (!(await stillSignedIn())) {
           emit("signedout");
           showSignedOut();
           return;
         }
       }
-      setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
+      if (openedAt !== null && Date.now() - openedAt >= STABLE_MS) delay = FIRST_DELAY;
+      setTimeout(() => connect(Math.min(delay * 2, MAX_DELAY)), jittered(delay));
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => connect(1000));
+  document.addEventListener("DOMContentLoaded", () => connect(FIRST_DELAY));
   return { on };
 })();
