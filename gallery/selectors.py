@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Q
 
 from generation.models import Generation
-from generation.payloads import request_fields
+from generation.schemas import request_fields
 from rollerai.exceptions import NotFound
 
 

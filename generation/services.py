@@ -27,7 +27,6 @@ from billing.models import CreditEntry
 from billing.services import credits_debit, credits_refund
 from generation.events import generation_event_publish
 from generation.models import DiffusionModel, Generation, GenerationImage
-from generation.payloads import images_payload
 from generation.queues import (
     cancel_flag_set,
     generation_enqueue,
@@ -38,6 +37,7 @@ from generation.queues import (
     lease_take,
     leases_lost,
 )
+from generation.schemas import GenerationRequest, images_of
 from generation.standing import arrival_standing, standings_publish
 from generation.validation import generation_request_validate
 from rollerai.exceptions import Conflict, InvalidRequest, NotFound, RateLimited
@@ -78,7 +78,9 @@ def _generation_for_idempotency_key(*, user: User, key: str, fingerprint: str) -
     return generation
 
 
-def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Generation:
+def generation_submit(
+    *, user: User, data: GenerationRequest, idempotency_key: str = ""
+) -> Generation:
     """Validate a request, charge for it and put it on its model's queue.
 
     With an idempotency key, a retry of the same request returns the generation the first one
@@ -91,7 +93,8 @@ def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Ge
         )
     text_check(idempotency_key, field="Idempotency-Key")
     request = generation_request_validate(data)
-    fingerprint = _fingerprint(data) if idempotency_key else ""
+    # What the client sent, as it was parsed: a retry of the same body has the same fingerprint.
+    fingerprint = _fingerprint(data.model_dump(exclude_unset=True)) if idempotency_key else ""
     if idempotency_key:
         existing = _generation_for_idempotency_key(
             user=user, key=idempotency_key, fingerprint=fingerprint
@@ -335,7 +338,9 @@ def generation_succeed(*, generation: Generation, images: list[StoredImage]) -> 
             for image in images
         )
     generation.refresh_from_db()
-    generation_event_publish(generation, images=images_payload(generation))
+    generation_event_publish(
+        generation, images=[image.model_dump() for image in images_of(generation)]
+    )
     return True
 
 
