@@ -64,12 +64,13 @@ def _worker_images_per_second(workdir: Path, batch_size: int) -> tuple[float, in
     from django.contrib.auth.models import User
 
     from generation.models import Generation
+    from generation.schemas import GenerationRequest
     from generation.services import generation_submit
     from testing.processes import gpu_worker_start
     from testing.waiting import generation_wait
 
     user = User.objects.get(username="bench")
-    request = {"prompt": PROMPT, "width": WIDTH, "height": HEIGHT, "steps": STEPS}
+    request = GenerationRequest(prompt=PROMPT, width=WIDTH, height=HEIGHT, steps=STEPS)
     ids = [generation_submit(user=user, data=request).id for _ in range(IMAGES + batch_size)]
     worker = gpu_worker_start(workdir / f"worker-{batch_size}.log", "--batch-size", str(batch_size))
     try:

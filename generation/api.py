@@ -1,112 +1,137 @@
-"""JSON API for models and generations (DESIGN.md section 4): thin callers of services."""
+"""JSON API for models and generations (DESIGN.md section 4): the schemas parse, one service or
+selector acts, a schema answers."""
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from typing import Annotated
+from uuid import UUID
 
-from generation.payloads import generation_payload, model_payload
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router
+from ninja.responses import Status
+from pydantic import WithJsonSchema
+
+from generation.schemas import (
+    Generation,
+    GenerationListQuery,
+    GenerationPage,
+    GenerationRequest,
+    Model,
+    ModelList,
+    VisibilityChange,
+)
 from generation.selectors import (
     generation_filters_parse,
     generation_get_for_user,
     generation_page_for_user,
     models_enabled,
 )
-from generation.services import generation_cancel, generation_submit
-from generation.services.library import generation_delete, generation_visibility_set
+from generation.services import (
+    generation_cancel,
+    generation_delete,
+    generation_submit,
+    generation_visibility_set,
+)
+from generation.services.submit import MAX_IDEMPOTENCY_KEY_LENGTH
 from generation.standing import generation_standing
-from rollerai.api import api_endpoint, json_body, query_int
+from rollerai.api import error_responses
 from rollerai.auth import signed_in_user
-from rollerai.exceptions import InvalidRequest
 
-# What PATCH /api/v1/generations/<id> may change.
-CHANGEABLE_FIELDS = {"public"}
+router = Router(tags=["generations"])
+# Documented here, checked (with NUL) by generation_submit, which also serves other callers.
+IdempotencyKey = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+            "description": "A retry with the same key returns the first generation, charged once.",
+        }
+    ),
+]
+GENERATION_PATH = "/generations/{uuid:generation_id}"
 
 
-def _generation_response(request: HttpRequest, generation_id: object, status: int) -> JsonResponse:
+def _answer(request: HttpRequest, generation_id: UUID) -> Generation:
+    """The generation as it is now, read back (with its place in line) after any change."""
     generation = generation_get_for_user(user=request.user, generation_id=generation_id)
-    return JsonResponse(
-        generation_payload(
-            generation,
-            standing=generation_standing(generation),
-            absolute=request.build_absolute_uri,
-        ),
-        status=status,
+    return Generation.of(
+        generation, standing=generation_standing(generation), absolute=request.build_absolute_uri
     )
 
 
-def model_list(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"results": [model_payload(model) for model in models_enabled()]})
+@router.get("/models", response={200: ModelList, **error_responses(401)})
+def model_list(request: HttpRequest) -> ModelList:
+    """The models you can choose from."""
+    return ModelList(results=[Model.model_validate(model) for model in models_enabled()])
 
 
-def generation_create(request: HttpRequest) -> HttpResponse:
+@router.post(
+    "/generations",
+    response={202: Generation, **error_responses(400, 401, 402, 409, 413, 429)},
+)
+def generation_create(
+    request: HttpRequest,
+    payload: GenerationRequest,
+    idempotency_key: Annotated[IdempotencyKey, Header("", alias="Idempotency-Key")] = "",
+) -> Status[Generation]:
+    """Ask for images; charges count x the model's credits per image."""
     generation = generation_submit(
-        user=signed_in_user(request),
-        data=json_body(request),
-        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        user=signed_in_user(request), data=payload, idempotency_key=idempotency_key
     )
-    return _generation_response(request, generation.id, status=202)
+    return Status(202, _answer(request, generation.id))
 
 
-def generation_cancel_request(request: HttpRequest, generation_id: object) -> HttpResponse:
-    generation = generation_cancel(user=signed_in_user(request), generation_id=generation_id)
-    return _generation_response(request, generation.id, status=200)
-
-
-def generation_list(request: HttpRequest) -> HttpResponse:
+@router.get("/generations", response={200: GenerationPage, **error_responses(400, 401)})
+def generation_list(request: HttpRequest, filters: Query[GenerationListQuery]) -> GenerationPage:
+    """Your generations, newest first."""
     page = generation_page_for_user(
         user=request.user,
-        cursor=request.GET.get("cursor"),
-        limit=query_int(request, "limit", default=20, minimum=1, maximum=100),
+        cursor=filters.cursor,
+        limit=filters.limit,
         filters=generation_filters_parse(
-            query=request.GET.get("q"),
-            model=request.GET.get("model"),
-            status=request.GET.get("status"),
+            query=filters.q, model=filters.model, status=filters.status
         ),
     )
-    return JsonResponse(
-        {
-            "results": [
-                generation_payload(
-                    generation,
-                    standing=generation_standing(generation),
-                    absolute=request.build_absolute_uri,
-                )
-                for generation in page.generations
-            ],
-            "next_cursor": page.next_cursor,
-        }
+    return GenerationPage(
+        results=[
+            Generation.of(
+                generation,
+                standing=generation_standing(generation),
+                absolute=request.build_absolute_uri,
+            )
+            for generation in page.generations
+        ],
+        next_cursor=page.next_cursor,
     )
 
 
-def generation_detail(request: HttpRequest, generation_id: object) -> HttpResponse:
-    return _generation_response(request, generation_id, status=200)
+@router.get(GENERATION_PATH, response={200: Generation, **error_responses(401, 404)})
+def generation_detail(request: HttpRequest, generation_id: UUID) -> Generation:
+    """One of your generations."""
+    return _answer(request, generation_id)
 
 
-def generation_change(request: HttpRequest, generation_id: object) -> HttpResponse:
-    body = json_body(request)
-    if not isinstance(body, dict):
-        raise InvalidRequest('Send a JSON object, e.g. {"public": true}.', code="invalid_body")
-    unknown = sorted(set(body) - CHANGEABLE_FIELDS)
-    if unknown:
-        raise InvalidRequest(
-            f"'{unknown[0]}' cannot be changed; only 'public' can.",
-            code="unknown_field",
-            field=unknown[0],
-        )
-    if not isinstance(body.get("public"), bool):
-        raise InvalidRequest("'public' must be true or false.", code="invalid", field="public")
+@router.patch(GENERATION_PATH, response={200: Generation, **error_responses(400, 401, 404, 409)})
+def generation_change(
+    request: HttpRequest, generation_id: UUID, payload: VisibilityChange
+) -> Generation:
+    """Make it public (shareable) or private."""
     generation_visibility_set(
-        user=signed_in_user(request), generation_id=generation_id, public=body["public"]
+        user=signed_in_user(request), generation_id=generation_id, public=payload.public
     )
-    return _generation_response(request, generation_id, status=200)
+    return _answer(request, generation_id)
 
 
-def generation_remove(request: HttpRequest, generation_id: object) -> HttpResponse:
+@router.delete(GENERATION_PATH, response={204: None, **error_responses(401, 404, 409)})
+def generation_remove(request: HttpRequest, generation_id: UUID) -> HttpResponse:
+    """Delete it and its images (finished generations only)."""
     generation_delete(user=signed_in_user(request), generation_id=generation_id)
     return HttpResponse(status=204)
 
 
-models = api_endpoint({"GET": model_list})
-generations = api_endpoint({"GET": generation_list, "POST": generation_create})
-generation = api_endpoint(
-    {"GET": generation_detail, "PATCH": generation_change, "DELETE": generation_remove}
+@router.post(
+    GENERATION_PATH + "/cancel", response={200: Generation, **error_responses(401, 404, 409)}
 )
-generation_cancel_endpoint = api_endpoint({"POST": generation_cancel_request})
+def generation_cancel_request(request: HttpRequest, generation_id: UUID) -> Generation:
+    """Cancel it and get its credits back."""
+    generation = generation_cancel(user=signed_in_user(request), generation_id=generation_id)
+    return _answer(request, generation.id)

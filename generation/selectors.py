@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Subquery
 
 from generation.models import DiffusionModel, Generation, GenerationImage
-from generation.payloads import request_fields
+from generation.schemas import request_fields
 from rollerai.exceptions import InvalidRequest, NotFound
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import api, views
+from generation import views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,16 +16,5 @@ urlpatterns = [
         views.image_file,
         {"extension": "webp"},
         name="generation-thumbnail",
-    ),
-]
-
-api_urlpatterns = [
-    path("models", api.models, name="api-models"),
-    path("generations", api.generations, name="api-generations"),
-    path("generations/<uuid:generation_id>", api.generation, name="api-generation"),
-    path(
-        "generations/<uuid:generation_id>/cancel",
-        api.generation_cancel_endpoint,
-        name="api-generation-cancel",
     ),
 ]

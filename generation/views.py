@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from storages.backends.s3 import S3Storage
 
 from generation.models import GenerationImage
-from generation.payloads import model_payload
+from generation.schemas import Model
 from generation.selectors import (
     generation_page_for_user,
     image_for_viewer,
@@ -38,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "generation/home.html",
         {
             "models": models,
-            "models_data": [model_payload(model) for model in models],
+            "models_data": [Model.model_validate(model).model_dump() for model in models],
             "recent": recent.generations,
             "remix": remix_form_values(
                 user=signed_in_user(request),

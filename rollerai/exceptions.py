@@ -18,6 +18,18 @@ class InvalidRequest(DomainError):
     code = "invalid"
 
 
+class NotSignedIn(DomainError):
+    """No one (or no known API key) is behind the request."""
+
+    code = "not_authenticated"
+
+
+class Forbidden(DomainError):
+    """Who is asking is known, but this request may not be made that way (a failed CSRF check)."""
+
+    code = "forbidden"
+
+
 class InsufficientCredits(DomainError):
     code = "insufficient_credits"
 

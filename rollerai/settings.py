@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "channels",
     "django_rq",
     "csp",
+    # The API docs page's own copy of Swagger UI (no CDN).
+    "ninja",
     "accounts",
     "generation",
     "gallery",

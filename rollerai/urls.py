@@ -1,12 +1,29 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from accounts import api as accounts_api
+from accounts.api_auth import ApiKeyAuth, SessionAuth
+from generation import api as generation_api
 from generation import staff
 from generation.metrics import metrics
-from generation.urls import api_urlpatterns
+from rollerai.api import JsonApi, endpoint_missing
 from rollerai.health import healthz
-from rollerai.openapi import openapi_document
+
+# The JSON API, assembled here from the apps' routers: rollerai itself imports no app.
+api = JsonApi(
+    title="RollerAI API",
+    version="1",
+    description=(
+        "Make images from text prompts. Authenticate with 'Authorization: Bearer <api key>' "
+        "(keys are made on /accounts/) or a browser session (writes then need the CSRF "
+        "token). Follow progress on the websocket /ws/generations/, sending the key as the "
+        "subprotocols 'bearer, <key>'."
+    ),
+    urls_namespace="api",
+    auth=[ApiKeyAuth(), SessionAuth()],
+)
+api.add_router("", accounts_api.router)
+api.add_router("", generation_api.router)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,9 +32,9 @@ urlpatterns = [
     path("", include("gallery.urls")),
     path("accounts/", include("accounts.urls")),
     path("billing/", include("billing.urls")),
-    path("api/v1/me", accounts_api.me, name="api-me"),
-    path("api/v1/openapi.json", openapi_document, name="api-openapi"),
-    path("api/v1/", include(api_urlpatterns)),
+    path("api/v1/", api.urls),
+    # Everything else under /api/ is a JSON 404, with DEBUG on too.
+    re_path(r"^api/", endpoint_missing, name="api-missing"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/workers/", staff.workers_page, name="staff-workers"),
     path("admin/", admin.site.urls),

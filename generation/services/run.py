@@ -17,8 +17,8 @@ from redis.exceptions import RedisError
 
 from generation.events import generation_event_publish
 from generation.models import Generation, GenerationImage
-from generation.payloads import images_payload
 from generation.queues import generation_job_remove, lease_release, lease_take, queued_job_ids
+from generation.schemas import images_of
 from generation.services.transitions import generation_end, generation_lock, generation_requeue
 
 Status = Generation.Status
@@ -164,7 +164,9 @@ def generation_succeed(*, generation: Generation, images: list[StoredImage]) -> 
             for image in images
         )
     generation.refresh_from_db()
-    generation_event_publish(generation, images=images_payload(generation))
+    generation_event_publish(
+        generation, images=[image.model_dump() for image in images_of(generation)]
+    )
     return True
 
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from billing.models import CreditEntry
 from billing.services.credits import credits_debit, credits_lock
 from generation.models import Generation
+from generation.schemas import GenerationRequest
 from generation.services.transitions import ACTIVE, generation_line_up
 from generation.validation import generation_request_validate
 from rollerai.exceptions import Conflict, InvalidRequest, RateLimited, Unavailable
@@ -40,7 +41,9 @@ def _generation_for_idempotency_key(*, user: User, key: str, fingerprint: str) -
     return generation
 
 
-def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Generation:
+def generation_submit(
+    *, user: User, data: GenerationRequest, idempotency_key: str = ""
+) -> Generation:
     """Validate a request, charge for it and put it on its model's queue.
 
     With an idempotency key, a retry of the same request returns the generation the first one
@@ -53,7 +56,8 @@ def generation_submit(*, user: User, data: Any, idempotency_key: str = "") -> Ge
         )
     text_check(idempotency_key, field="Idempotency-Key")
     request = generation_request_validate(data)
-    fingerprint = _fingerprint(data) if idempotency_key else ""
+    # What the client sent, as it was parsed: a retry of the same body has the same fingerprint.
+    fingerprint = _fingerprint(data.model_dump(exclude_unset=True)) if idempotency_key else ""
     if idempotency_key:
         existing = _generation_for_idempotency_key(
             user=user, key=idempotency_key, fingerprint=fingerprint
