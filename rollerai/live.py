@@ -28,6 +28,7 @@ class ChannelPublisher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outbox: asyncio.Queue[tuple[str, dict[str, Any], Future[None] | None]] | None = None
         self._lock = threading.Lock()
+        self._failing = False
 
     def _started(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]:
         with self._lock:
@@ -49,9 +50,16 @@ class ChannelPublisher:
                 if layer is not None:
                     await layer.group_send(group, message)
             # A lost event is not fatal: the database has the state, and pages and the API read
-            # it; so delivery problems are logged rather than raised.
+            # it (and catch up when their socket reopens); so delivery problems are logged, once
+            # until delivery works again, rather than raised.
             except Exception:
-                log.warning("Could not publish to %s", group, exc_info=True)
+                if not self._failing:
+                    log.warning("Could not publish live events (first to %s)", group, exc_info=True)
+                self._failing = True
+            else:
+                if self._failing:
+                    log.warning("Publishing live events works again")
+                self._failing = False
             if delivered is not None:
                 delivered.set_result(None)
 

@@ -76,7 +76,7 @@ def test_a_postgresql_restart_mid_run_delays_the_generation_and_nothing_else(
     assert (generation["status"], generation["attempts"]) == ("succeeded", 1)
     assert output.count("The database is unreachable") == 1
     assert "The database is back after" in output
-    assert site.balance() == 40 - 2
+    assert site.balance() == 50 - 2  # 40 granted, 10 welcome credits, 2 images
     assert site.ledger("generation_refund") == 0
 
 
@@ -102,7 +102,7 @@ def test_redis_coming_back_empty_mid_run_keeps_the_worker_and_its_generation(
     assert (generation["status"], generation["attempts"]) == ("succeeded", 1)
     assert output.count("The Redis is unreachable") == 1
     assert "The Redis is back after" in output
-    assert site.balance() == 40 - 2
+    assert site.balance() == 50 - 2  # 40 granted, 10 welcome credits, 2 images
 
 
 @pytest.fixture
