@@ -29,7 +29,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
 
 test: lint
-	scripts/system-packages redis-server chromium fonts-liberation
+	scripts/system-packages redis-server postgresql chromium fonts-liberation
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev-installed
