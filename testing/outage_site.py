@@ -29,9 +29,11 @@ DiffusionModel.objects.create(
 SUBMIT = """
 import json
 from django.contrib.auth.models import User
+from generation.schemas import GenerationRequest
 from generation.services import generation_submit
 alice = User.objects.get(username="alice")
-print(generation_submit(user=alice, data=json.loads(BODY)).id)
+request = GenerationRequest.model_validate(json.loads(BODY))
+print(generation_submit(user=alice, data=request).id)
 """
 
 

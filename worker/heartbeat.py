@@ -30,7 +30,6 @@ class Heartbeat(threading.Thread):
 
     def run(self) -> None:
         last_beat = last_maintenance = last_standings = 0.0
-        failing: set[str] = set()
         while not self._stopping.is_set():
             self.state.news.wait(0.25)
             self.state.news.clear()
@@ -54,16 +53,14 @@ class Heartbeat(threading.Thread):
                         standings_publish(model)
             # The thread must outlive a Redis or database outage; the next round retries.
             except OUTAGE_ERRORS as error:
-                failing.add(service_of(error))
                 outages.failed(service_of(error), error)
                 close_old_connections()
             except Exception:
                 log.exception("Heartbeat round failed")
             else:
                 if maintained:  # maintenance uses the database and Redis both: they answer
-                    for service in failing:
-                        outages.answered(service)
-                    failing.clear()
+                    outages.answered("database")
+                    outages.answered("Redis")
 
     def report(self) -> None:
         self.state.report_due = False

@@ -19,7 +19,7 @@ from billing.services.credits import credits_debit, credits_lock
 from generation.models import Generation
 from generation.schemas import GenerationRequest
 from generation.services.transitions import ACTIVE, generation_line_up
-from generation.validation import generation_request_validate
+from generation.validation import CheckedRequest, generation_request_validate
 from rollerai.exceptions import Conflict, InvalidRequest, RateLimited, Unavailable
 from rollerai.ratelimit import rate_limit_hit
 from rollerai.request_input import text_check
@@ -49,12 +49,7 @@ def generation_submit(
     With an idempotency key, a retry of the same request returns the generation the first one
     made, charged once.
     """
-    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-        raise InvalidRequest(
-            f"An Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
-            code="invalid_idempotency_key",
-        )
-    text_check(idempotency_key, field="Idempotency-Key")
+    _idempotency_key_check(idempotency_key)
     request = generation_request_validate(data)
     # What the client sent, as it was parsed: a retry of the same body has the same fingerprint.
     fingerprint = _fingerprint(data.model_dump(exclude_unset=True)) if idempotency_key else ""
@@ -72,41 +67,10 @@ def generation_submit(
         window_seconds=60,
         message=f"You can start at most {settings.SUBMISSIONS_PER_MINUTE} generations a minute.",
     )
-    cost = request.count * request.model.credits_per_image
     try:
-        with transaction.atomic():
-            # Locking the balance serialises one user's submissions, so the limit on active
-            # generations below cannot be raced past.
-            credits_lock(user=user)
-            if Generation.objects.filter(user=user, status__in=ACTIVE).count() >= (
-                settings.MAX_ACTIVE_GENERATIONS
-            ):
-                raise RateLimited(
-                    f"You already have {settings.MAX_ACTIVE_GENERATIONS} generations waiting or "
-                    "running. Start more when one of them is done.",
-                    retry_after=10,
-                )
-            generation_id = uuid.uuid4()
-            credits_debit(user=user, amount=cost, reference=str(generation_id))
-            generation = Generation.objects.create(
-                id=generation_id,
-                user=user,
-                model=request.model,
-                prompt=request.prompt,
-                negative_prompt=request.negative_prompt,
-                width=request.width,
-                height=request.height,
-                steps=request.steps,
-                guidance=request.guidance,
-                seed=request.seed,
-                count=request.count,
-                credits_charged=cost,
-                high_priority=_gets_priority(user),
-                idempotency_key=idempotency_key,
-                request_fingerprint=fingerprint,
-            )
-            # Only a committed generation may reach a worker, or the worker would not find it.
-            transaction.on_commit(lambda: generation_line_up(generation))
+        generation = _generation_charge_and_record(
+            user=user, request=request, idempotency_key=idempotency_key, fingerprint=fingerprint
+        )
     except IntegrityError:
         # Two requests with the same key raced and the other one created the generation; its
         # transaction, and so its charge, is the only one that counts.
@@ -118,6 +82,57 @@ def generation_submit(
         return winner
     if generation.status == Generation.Status.FAILED:
         _refuse_unqueued(generation)
+    return generation
+
+
+def _idempotency_key_check(idempotency_key: str) -> None:
+    if len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidRequest(
+            f"An Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+            code="invalid_idempotency_key",
+        )
+    text_check(idempotency_key, field="Idempotency-Key")
+
+
+@transaction.atomic
+def _generation_charge_and_record(
+    *, user: User, request: CheckedRequest, idempotency_key: str, fingerprint: str
+) -> Generation:
+    """In one transaction: debit the credits and record the queued generation; it is put in
+    line once committed (only a committed generation may reach a worker, which would not find
+    it otherwise)."""
+    # Locking the balance serialises one user's submissions, so the limit on active
+    # generations below cannot be raced past.
+    credits_lock(user=user)
+    if Generation.objects.filter(user=user, status__in=ACTIVE).count() >= (
+        settings.MAX_ACTIVE_GENERATIONS
+    ):
+        raise RateLimited(
+            f"You already have {settings.MAX_ACTIVE_GENERATIONS} generations waiting or "
+            "running. Start more when one of them is done.",
+            retry_after=10,
+        )
+    cost = request.count * request.model.credits_per_image
+    generation_id = uuid.uuid4()
+    credits_debit(user=user, amount=cost, reference=str(generation_id))
+    generation = Generation.objects.create(
+        id=generation_id,
+        user=user,
+        model=request.model,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        width=request.width,
+        height=request.height,
+        steps=request.steps,
+        guidance=request.guidance,
+        seed=request.seed,
+        count=request.count,
+        credits_charged=cost,
+        high_priority=_gets_priority(user),
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+    )
+    transaction.on_commit(lambda: generation_line_up(generation))
     return generation
 
 

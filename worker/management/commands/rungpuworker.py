@@ -115,7 +115,8 @@ def _jobs_take(queues: list[Queue], *, name: str, burst: bool) -> None:
             worker.work(burst=burst, logging_level="INFO")
         except OUTAGE_ERRORS as error:
             outages.failed("Redis", error)
-        if worker._stop_requested or (burst and not _redis_lost(connection)):
+        # RQ notes every SIGTERM/SIGINT here, whether it came while a job ran or while idle.
+        if worker._shutdown_requested_date is not None or (burst and not _redis_lost(connection)):
             return
         when_reachable(connection.ping)
 
