@@ -148,7 +148,7 @@ def lease_take(generation_id: object, *, run_token: str) -> None:
 
 def leases_renew(runs: dict[str, str]) -> set[str]:
     """Renew the leases of these runs ({generation id: run token}); returns the generations
-    whose lease another run holds now, i.e. that this worker no longer runs."""
+    whose lease holds another run's token (the database then says which run is current)."""
     if not runs:
         return set()
     connection = _redis()

@@ -252,9 +252,10 @@ WORKER_BATCH_SIZE = env.int("WORKER_BATCH_SIZE", default=4)
 PREVIEW_INTERVAL_SECONDS = env.float("PREVIEW_INTERVAL_SECONDS", default=0.5)
 # Queued generations older than this that are missing from Redis are put back on their queue.
 RECONCILE_AFTER_SECONDS = env.int("RECONCILE_AFTER_SECONDS", default=10)
-# A running generation's lease lasts this long between its worker's renewals (every couple of
-# seconds); once it has been missing for this long, the worker is taken for dead.
-GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=10)
+# A running generation's lease lasts this long between its worker's renewals (every 2 s, so a
+# live worker renews it three times over); once it has been missing for this long too, the
+# worker is taken for dead. A dead worker's job runs again about 15 s after it died.
+GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=6)
 # Waiting users hear about their new place in line at most this often (seconds).
 STANDINGS_INTERVAL_SECONDS = env.float("STANDINGS_INTERVAL_SECONDS", default=1.0)
 

@@ -11,8 +11,13 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from generation.fleet import HEARTBEAT_SECONDS, worker_heartbeat_remove, worker_heartbeat_write
-from generation.queues import leases_renew, maintenance_turn
-from generation.services import generations_reap, generations_reconcile, standings_publish
+from generation.queues import lease_take, leases_renew, maintenance_turn
+from generation.services import (
+    generations_reap,
+    generations_reconcile,
+    runs_current,
+    standings_publish,
+)
 from worker.recovery import OUTAGE_ERRORS, outages, service_of
 from worker.state import WorkerState
 
@@ -65,7 +70,19 @@ class Heartbeat(threading.Thread):
     def report(self) -> None:
         self.state.report_due = False
         worker_heartbeat_write(self.state.status())
-        lost = leases_renew(self.state.current())
+        runs = self.state.current()
+        foreign = leases_renew(runs)
+        if foreign:
+            self._leases_settle({gid: runs[gid] for gid in foreign})
+
+    def _leases_settle(self, runs: dict[str, str]) -> None:
+        """Another run's token sits in these leases. If the database still has our run, a stale
+        run wrote it (say, a worker that woke up after its claim was given up on): take the
+        lease back. Otherwise ours is the stale run: stop it."""
+        current = runs_current(runs)
+        for generation_id in current:
+            lease_take(generation_id, run_token=runs[generation_id])
+        lost = set(runs) - current
         if lost:
             log.warning("Generation(s) %s now run elsewhere; stopping them here", sorted(lost))
             self.state.runs_lost(lost)

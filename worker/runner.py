@@ -50,7 +50,10 @@ def generation_run(
 ) -> None:
     batch = _batch_take(generation_id, state)
     if not batch:
-        log.info("Generation %s is no longer queued; skipping it", generation_id)
+        log.info(
+            "Generation %s is no longer queued (or was claimed again elsewhere); skipping it",
+            generation_id,
+        )
         return
     first = batch[0]
     reporter = StepReporter(

@@ -29,6 +29,7 @@ from generation.services.run import (
     generation_start,
     generation_start_from_queue,
     generation_succeed,
+    runs_current,
 )
 from generation.services.standings import standings_publish
 from generation.services.submit import generation_submit
@@ -53,5 +54,6 @@ __all__ = [
     "generations_delete_all",
     "generations_reap",
     "generations_reconcile",
+    "runs_current",
     "standings_publish",
 ]

@@ -61,8 +61,24 @@ def generation_start(*, generation_id: Any, worker_name: str) -> Generation | No
     with contextlib.suppress(RedisError):
         lease_take(generation_id, run_token=run_token)
     generation = Generation.objects.select_related("model").get(id=generation_id)
+    if generation.run_token != run_token:
+        # This worker stalled (frozen, swapped out) right after claiming, long enough for the
+        # run to be given up on and claimed again: the claim is no longer ours.
+        return None
     generation_event_publish(generation, step=0, total=generation.steps)
     return generation
+
+
+def runs_current(runs: dict[str, str]) -> set[str]:
+    """Of these runs ({generation id: run token}), the generations still running in them. The
+    database decides who runs a generation; a lease in Redis only says the run is alive."""
+    return {
+        str(generation_id)
+        for generation_id, run_token in Generation.objects.filter(
+            id__in=list(runs), status=Status.RUNNING
+        ).values_list("id", "run_token")
+        if runs[str(generation_id)] == run_token
+    }
 
 
 def generation_start_from_queue(*, generation: Generation, worker_name: str) -> Generation | None:

@@ -26,6 +26,7 @@ from generation.services import (
     generations_reap,
 )
 from testing.api import generation_post
+from testing.outage import seconds_until
 from testing.processes import RunningProcess, gpu_worker_start
 from testing.waiting import generation_wait
 
@@ -161,8 +162,15 @@ def test_a_frozen_worker_that_wakes_up_after_its_job_was_rerun_changes_nothing(
         workers[frozen.worker_name].process.send_signal(signal.SIGSTOP)
         rerun = running(generation_id, not_on=frozen.worker_name)
         workers[frozen.worker_name].process.send_signal(signal.SIGCONT)
-        workers[frozen.worker_name].wait_for_output(
-            f"Generation(s) {generation_id} cancelled while running, or now run elsewhere"
+        # It stops at its next step, or, frozen right after its claim, never starts sampling.
+        woken = workers[frozen.worker_name]
+        seconds_until(
+            lambda: (
+                f"Generation(s) {generation_id} cancelled while running, or now run elsewhere"
+                in woken.output()
+                or f"Generation {generation_id} is no longer queued" in woken.output()
+            ),
+            timeout=60,
         )
         generation = generation_wait(generation_id, "succeeded", "failed", timeout=120)
     finally:
