@@ -36,11 +36,13 @@ def workers_start(tmp_path: Path, *names: str) -> dict[str, RunningProcess]:
 
 
 def running_on(generation_id: str, *, not_on: str = "", timeout: float = 60) -> str:
-    """The worker running the generation, once one other than `not_on` has it."""
+    """The worker sampling the generation, once one other than `not_on` is."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         generation = Generation.objects.get(id=generation_id)
-        if generation.status == "running" and generation.worker_name != not_on:
+        # Sampling has begun (step 1 is always recorded): the owner has been told it runs.
+        sampling = generation.status == "running" and generation.progress_step >= 1
+        if sampling and generation.worker_name != not_on:
             return generation.worker_name
         time.sleep(0.05)
     raise AssertionError(f"{generation_id} is not running on a worker other than {not_on!r}")
