@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
+from playwright.sync_api import expect
 from pytest_django.fixtures import Settings
 
 from billing.models import CreditPack
@@ -51,7 +52,7 @@ def test_the_header_balance_rises_when_the_payment_webhook_lands(
     response = webhook_post(Client(), paid, secret=WEBHOOK_SECRET)
     assert response.status_code == 200
 
-    page.wait_for_function("document.getElementById('balance').textContent === '260 credits'")
+    expect(page.locator("#balance")).to_have_text("260 credits", timeout=30_000)
     assert page.inner_text("#balance-large") == "260"
     assert page.evaluate("window.pageLoadMarker") == "same page"
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)

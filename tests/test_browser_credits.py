@@ -4,6 +4,7 @@ comes back, live, when it cancels a job that is still queued."""
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import ARTIFACTS_DIR, PASSWORD
 
@@ -26,11 +27,11 @@ def test_the_balance_follows_submit_and_cancel_without_reloading(
     page.fill("#prompt", "a paper boat on a pond")
     page.click("#generate")
     page.wait_for_selector(".generation[data-status=queued]")
-    page.wait_for_function("document.getElementById('balance').textContent === '9 credits'")
+    expect(page.locator("#balance")).to_have_text("9 credits", timeout=30_000)
 
     page.click(".generation[data-status=queued] .cancel")
     page.wait_for_selector(".generation[data-status=canceled]")
-    page.wait_for_function("document.getElementById('balance').textContent === '10 credits'")
+    expect(page.locator("#balance")).to_have_text("10 credits", timeout=30_000)
 
     assert page.evaluate("window.pageLoadMarker") == "same page"
     assert page.inner_text(".generation .status") == "Canceled"
