@@ -8,8 +8,9 @@ import json
 import statistics
 from dataclasses import asdict, dataclass, field
 
-import django_rq
 from redis import Redis
+
+from rollerai.connections import redis_connection
 
 HEARTBEAT_SECONDS = 2.0
 HEARTBEAT_TTL_SECONDS = 10
@@ -42,7 +43,7 @@ class WorkerStatus:
 
 
 def worker_heartbeat_write(status: WorkerStatus) -> None:
-    redis = django_rq.get_connection("default")
+    redis = redis_connection()
     pipeline = redis.pipeline()
     pipeline.set(_key(status.name), json.dumps(asdict(status)), ex=HEARTBEAT_TTL_SECONDS)
     pipeline.sadd(_NAMES, status.name)
@@ -50,13 +51,13 @@ def worker_heartbeat_write(status: WorkerStatus) -> None:
 
 
 def worker_heartbeat_remove(name: str) -> None:
-    redis = django_rq.get_connection("default")
+    redis = redis_connection()
     redis.delete(_key(name))
     redis.srem(_NAMES, name)
 
 
 def workers_live() -> list[WorkerStatus]:
-    redis: Redis = django_rq.get_connection("default")
+    redis: Redis = redis_connection()
     names = sorted(name.decode() for name in redis.smembers(_NAMES))  # type: ignore[union-attr]
     if not names:
         return []

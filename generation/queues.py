@@ -8,7 +8,6 @@ A running generation's worker renews its lease every couple of seconds from a th
 import contextlib
 import logging
 
-import django_rq
 from django.conf import settings
 from redis import Redis
 from redis.exceptions import RedisError
@@ -17,6 +16,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from generation.models import DiffusionModel, Generation
+from rollerai.connections import redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ CANCEL_FLAG_SECONDS = 3600
 
 
 def _redis() -> Redis:
-    return django_rq.get_connection("default")
+    return redis_connection()
 
 
 def queue_name(model: DiffusionModel, *, high_priority: bool = False) -> str:

@@ -1,10 +1,11 @@
 """`/healthz`: whether this web process can reach what it needs, for load balancers and uptime
 checks."""
 
-import django_rq
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from redis.exceptions import RedisError
+
+from rollerai.connections import redis_connection
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -15,7 +16,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         checks["database"] = "unreachable"
     try:
-        django_rq.get_connection("default").ping()
+        redis_connection().ping()
     except RedisError:
         checks["redis"] = "unreachable"
     healthy = all(state == "ok" for state in checks.values())

@@ -7,9 +7,9 @@ whether that refuses the request (submitting, which needs Redis anyway) or lets 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import django_rq
 from redis.exceptions import RedisError
 
+from rollerai.connections import redis_connection
 from rollerai.exceptions import RateLimited, Unavailable
 
 QUEUE_UNREACHABLE = (
@@ -36,7 +36,7 @@ def rate_limit_count(*, scope: str, who: str, window_seconds: int) -> tuple[int,
     abuse protection.
     """
     with _redis_reachable():
-        pipeline = django_rq.get_connection("default").pipeline()
+        pipeline = redis_connection().pipeline()
         pipeline.incr(_key(scope, who))
         pipeline.expire(_key(scope, who), window_seconds, nx=True)
         pipeline.ttl(_key(scope, who))
@@ -54,7 +54,7 @@ def rate_limit_hit(*, scope: str, who: str, limit: int, window_seconds: int, mes
 def rate_limit_check(*, scope: str, who: str, limit: int, message: str) -> None:
     """Raise RateLimited if `who` has already used up `limit` in its window; counts nothing."""
     with _redis_reachable():
-        pipeline = django_rq.get_connection("default").pipeline()
+        pipeline = redis_connection().pipeline()
         pipeline.get(_key(scope, who))
         pipeline.ttl(_key(scope, who))
         count, ttl = pipeline.execute()
@@ -64,4 +64,4 @@ def rate_limit_check(*, scope: str, who: str, limit: int, message: str) -> None:
 
 def rate_limit_clear(*, scope: str, who: str) -> None:
     with _redis_reachable():
-        django_rq.get_connection("default").delete(_key(scope, who))
+        redis_connection().delete(_key(scope, who))

@@ -13,7 +13,7 @@ def test_it_is_ok_when_database_and_redis_answer(db: None, client: Client) -> No
 
 
 def test_it_fails_when_redis_does_not_answer(db: None, client: Client, settings: Any) -> None:
-    # A port nothing listens on, through django-rq's real connection code.
+    # A port nothing listens on.
     settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}
 
     response = client.get("/healthz")

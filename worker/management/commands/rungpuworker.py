@@ -5,7 +5,6 @@ import os
 import socket
 from typing import Any
 
-import django_rq
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from redis import Redis
@@ -14,6 +13,7 @@ from rq import Queue, SimpleWorker
 from generation.models import DiffusionModel
 from generation.queues import model_queues
 from generation.selectors import models_enabled
+from rollerai.connections import redis_connection
 
 # RQ imports job functions only when a job arrives; importing them here makes a broken import
 # stop the worker at start instead of leaving every generation queued.
@@ -106,7 +106,7 @@ def _jobs_take(queues: list[Queue], *, name: str, burst: bool) -> None:
     starts a fresh RQ worker, keeping the pipelines.
     """
     while True:
-        connection = django_rq.get_connection("default")
+        connection = redis_connection()
         worker = SimpleWorker(queues, connection=connection, name=name)
         try:
             with contextlib.suppress(*OUTAGE_ERRORS):
