@@ -21,7 +21,7 @@ from django.test import Client  # noqa: E402
 
 from accounts.services import account_create  # noqa: E402
 from generation.models import DiffusionModel  # noqa: E402
-from testing.processes import RunningProcess, gpu_worker_start, web_server_start  # noqa: E402
+from testing.processes import RunningProcess, gpu_worker_start, site_start  # noqa: E402
 
 ARTIFACTS_DIR = Path(__file__).resolve().parent / "var" / "test-artifacts"
 PASSWORD = "correct horse battery staple"
@@ -97,10 +97,12 @@ def gpu_worker(
 
 @pytest.fixture(scope="session")
 def web_server(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Daphne serving the site (HTTP and websockets) from the test database; yields its URL."""
-    server, url = web_server_start(tmp_path_factory.mktemp("web") / "daphne.log")
+    """The site as production serves it from the test database (gunicorn for HTTP, daphne for
+    websockets); yields its URL, which also knows the live server's."""
+    servers, url = site_start(tmp_path_factory.mktemp("web"))
     yield url
-    server.stop()
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

@@ -24,7 +24,10 @@ def firebase_web_config() -> dict[str, str] | None:
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    context: dict[str, Any] = {"firebase_web_config": firebase_web_config()}
+    context: dict[str, Any] = {
+        "firebase_web_config": firebase_web_config(),
+        "live_events_url": settings.LIVE_EVENTS_URL,
+    }
     if request.user.is_authenticated:
         context["balance"] = balance_for(signed_in_user(request))
     return context

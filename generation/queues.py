@@ -15,6 +15,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from generation.line import line_join, line_leave
 from generation.models import DiffusionModel, Generation
 from rollerai.connections import redis_connection
 
@@ -43,14 +44,29 @@ def model_queues(model: DiffusionModel) -> list[Queue]:
     return [model_queue(model, high_priority=True), model_queue(model)]
 
 
+def line_queues(model: DiffusionModel, *, high_priority_only: bool = False) -> list[str]:
+    """The names of the queues a generation of `model` waits behind (and in), in the order
+    workers drain them: a high-priority one only behind the other high-priority ones."""
+    names = [queue_name(model, high_priority=True), queue_name(model)]
+    return names[:1] if high_priority_only else names
+
+
 def queue_length(model: DiffusionModel) -> int:
     return sum(queue.count for queue in model_queues(model))
 
 
-def queued_job_ids(model: DiffusionModel, *, high_priority_only: bool = False) -> list[str]:
-    """The jobs waiting for this model, in the order workers will take them."""
+def queued_job_ids(
+    model: DiffusionModel, *, high_priority_only: bool = False, limit: int = -1
+) -> list[str]:
+    """The first `limit` (or all) jobs waiting for this model, in the order workers take them."""
     queues = model_queues(model)[:1] if high_priority_only else model_queues(model)
-    return [job_id for queue in queues for job_id in queue.get_job_ids()]
+    job_ids: list[str] = []
+    for queue in queues:
+        wanted = limit - len(job_ids) if limit >= 0 else -1
+        if wanted == 0:
+            break
+        job_ids += queue.get_job_ids(0, wanted)
+    return job_ids
 
 
 def _job_delete(job_id: str, connection: Redis) -> None:
@@ -72,6 +88,8 @@ def generation_enqueue(generation: Generation) -> None:
     queue = model_queue(generation.model, high_priority=generation.high_priority)
     # A generation put back after its worker died still has the dead run's job; start afresh.
     _job_delete(str(generation.id), queue.connection)
+    # One MULTI: the job and the generation's place in line appear together, in the same order.
+    pipeline = queue.connection.pipeline()
     queue.enqueue_call(
         RUN_GENERATION_JOB,
         args=(str(generation.id),),
@@ -80,7 +98,10 @@ def generation_enqueue(generation: Generation) -> None:
         # The generation row is the record users see; RQ only needs the job until it has run.
         result_ttl=3600,
         failure_ttl=7 * 24 * 3600,
+        pipeline=pipeline,
     )
+    line_join(pipeline, queue=queue.name, generation_id=str(generation.id), images=generation.count)
+    pipeline.execute()
 
 
 def generation_job_remove(generation: Generation) -> bool:
@@ -89,7 +110,13 @@ def generation_job_remove(generation: Generation) -> bool:
     removed = bool(queue.remove(str(generation.id)))
     if removed:
         _job_delete(str(generation.id), queue.connection)
+        line_leave(queue.connection, queue=queue.name, generation_ids=[str(generation.id)])
     return removed
+
+
+def generation_dequeued(*, queue: str, generation_id: str) -> None:
+    """A worker has taken this generation's job off `queue`: it is no longer waiting in line."""
+    line_leave(_redis(), queue=queue, generation_ids=[generation_id])
 
 
 def _cancel_flag(generation_id: object) -> str:

@@ -1,6 +1,6 @@
 """Where a queued generation stands: its place in line and when it should be done, from the
-queues in Redis and the recent speed of the live workers serving its model. Only computed here;
-generation.services.standings tells the owners."""
+line in Redis (generation.line) and the recent speed of the live workers serving its model. Only
+computed here; generation.services.standings tells the owners."""
 
 import logging
 import math
@@ -10,8 +10,10 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from generation.fleet import ModelCapacity, model_capacity
+from generation.line import line_back, line_head, line_leave, line_place
 from generation.models import DiffusionModel, Generation
-from generation.queues import queued_job_ids
+from generation.queues import line_queues, queue_name
+from rollerai.connections import redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +34,27 @@ class Standing:
         }
 
 
-def _waiting(
-    model: DiffusionModel, *, high_priority_only: bool = False, limit: int | None = None
-) -> list[tuple[str, int]]:
-    """(generation id, image count) of the queued generations in line, in order."""
-    job_ids = queued_job_ids(model, high_priority_only=high_priority_only)[:limit]
-    counts = {
-        str(generation_id): count
-        for generation_id, count in Generation.objects.filter(
-            id__in=job_ids, status=Generation.Status.QUEUED
-        ).values_list("id", "count")
+def _waiting(model: DiffusionModel, *, limit: int) -> list[tuple[str, int]]:
+    """(generation id, image count) of the first `limit` queued generations in line, in order.
+
+    Ones still in line that have ended meanwhile (their leaving was lost to an outage, or they
+    failed while queued) are taken out here, at the head, where they would hold up positions.
+    """
+    connection = redis_connection()
+    head = line_head(connection, line_queues(model), limit)
+    queued = {
+        str(generation_id)
+        for generation_id in Generation.objects.filter(
+            id__in=[gid for gid, _ in head], status=Generation.Status.QUEUED
+        ).values_list("id", flat=True)
     }
-    # Jobs without a queued generation were cancelled or are being claimed right now.
-    return [(job_id, counts[job_id]) for job_id in job_ids if job_id in counts]
+    ended = [gid for gid, _ in head if gid not in queued]
+    if ended:
+        pipeline = connection.pipeline()
+        for queue in line_queues(model):
+            line_leave(pipeline, queue=queue, generation_ids=ended)
+        pipeline.execute()
+    return [(gid, images) for gid, images in head if gid in queued]
 
 
 def _standing(position: int, images_until_done: int, capacity: ModelCapacity) -> Standing:
@@ -55,8 +65,8 @@ def _standing(position: int, images_until_done: int, capacity: ModelCapacity) ->
     return Standing(position=position, eta_seconds=eta, waiting_for_worker=not capacity.workers)
 
 
-def model_standings(model: DiffusionModel, *, limit: int | None = None) -> dict[str, Standing]:
-    """The standing of every generation waiting for `model` (or of the first `limit`)."""
+def model_standings(model: DiffusionModel, *, limit: int) -> dict[str, Standing]:
+    """The standing of the first `limit` generations waiting for `model`."""
     capacity = model_capacity(model.slug)
     standings = {}
     images = 0
@@ -71,8 +81,14 @@ def generation_standing(generation: Generation) -> Standing | None:
     reading a generation needs only the database, so an outage of Redis costs only this."""
     if generation.status != Generation.Status.QUEUED:
         return None
+    model = generation.model
+    queues = line_queues(model)
+    own = queue_name(model, high_priority=generation.high_priority)
     try:
-        return model_standings(generation.model).get(str(generation.id))
+        place = line_place(redis_connection(), queues, own, str(generation.id))
+        if place is None:
+            return None  # being claimed by a worker right now
+        return _standing(place.position, place.images_until_done, model_capacity(model.slug))
     except RedisError as error:
         log.warning("No place in line for generation %s: %s", generation.id, error)
         return None
@@ -81,6 +97,6 @@ def generation_standing(generation: Generation) -> Standing | None:
 def arrival_standing(generation: Generation) -> Standing:
     """Where a generation about to be enqueued will stand: behind everything waiting (or, if it
     has high priority, behind the other high-priority generations only)."""
-    waiting = _waiting(generation.model, high_priority_only=generation.high_priority)
-    images = sum(count for _, count in waiting) + generation.count
-    return _standing(len(waiting) + 1, images, model_capacity(generation.model.slug))
+    queues = line_queues(generation.model, high_priority_only=generation.high_priority)
+    place = line_back(redis_connection(), queues, images=generation.count)
+    return _standing(place.position, place.images_until_done, model_capacity(generation.model.slug))

@@ -222,6 +222,11 @@ FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
 # nothing here; images may come from the S3 endpoint, previews are data: URLs.
 _firebase = bool(FIREBASE_PROJECT_ID and FIREBASE_WEB_API_KEY)
 _firebase_auth_domain = FIREBASE_AUTH_DOMAIN or f"{FIREBASE_PROJECT_ID}.firebaseapp.com"
+# Where pages open their live-events websocket. Empty: on the page's own host, at
+# /ws/generations/ (a proxy sends /ws/ to the `live` process); `make run`, which has no proxy,
+# points it at the live process's own port.
+LIVE_EVENTS_URL = env.str("LIVE_EVENTS_URL", default="")
+_live_origins = [LIVE_EVENTS_URL.split("/ws/", 1)[0]] if LIVE_EVENTS_URL else []
 _image_origins = (
     [AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com"] if AWS_STORAGE_BUCKET_NAME else []
 )
@@ -232,7 +237,7 @@ CONTENT_SECURITY_POLICY = {
         + (["https://www.gstatic.com", "https://apis.google.com"] if _firebase else []),
         "style-src": [SELF, UNSAFE_INLINE],
         "img-src": [SELF, "data:", "blob:", *_image_origins],
-        "connect-src": [SELF]
+        "connect-src": [SELF, *_live_origins]
         + (
             [
                 "https://identitytoolkit.googleapis.com",

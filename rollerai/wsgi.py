@@ -1,4 +1,5 @@
-"""WSGI entry point, for management tooling only; the site itself is served over ASGI."""
+"""The WSGI entry point: plain HTTP, served by gunicorn (rollerai/httpserver.py). Websockets
+go through the ASGI entry point (rollerai/asgi.py) under daphne."""
 
 import os
 

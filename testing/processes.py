@@ -1,5 +1,5 @@
-"""Real RollerAI processes for tests: GPU workers and the ASGI web server, as subprocesses that
-share the test session's database, Redis and storage."""
+"""Real RollerAI processes for tests: GPU workers, the HTTP server (gunicorn), the live-events
+server (daphne), as subprocesses that share the test session's database, Redis and storage."""
 
 import os
 import signal
@@ -110,3 +110,48 @@ def web_server_start(
     )
     wait_for_port(port, what="web server")
     return server, f"http://127.0.0.1:{port}"
+
+
+class SiteURL(str):
+    """The address of a site's pages and API, which also knows where its live-events websocket
+    server is (the `live` process, on a port of its own as under `make run`)."""
+
+    live_url: str
+
+    def __new__(cls, url: str, *, live_url: str) -> "SiteURL":
+        site = super().__new__(cls, url)
+        site.live_url = live_url
+        return site
+
+
+def http_server_start(
+    log_path: Path,
+    *,
+    port: int | None = None,
+    processes: int = 1,
+    env: dict[str, str] | None = None,
+) -> tuple[RunningProcess, str]:
+    """The production HTTP server, exactly as the Procfile's `web` line runs it."""
+    port = port or free_port()
+    server = RunningProcess(
+        [sys.executable, "-m", "gunicorn", "-c", "python:rollerai.httpserver", "rollerai.wsgi"],
+        log_path=log_path,
+        env=process_environment(
+            ROLLERAI_PORT=str(port), WEB_PROCESSES=str(processes), **(env or {})
+        ),
+    )
+    wait_for_port(port, what="HTTP server")
+    return server, f"http://127.0.0.1:{port}"
+
+
+def site_start(
+    log_dir: Path, *, env: dict[str, str] | None = None
+) -> tuple[list[RunningProcess], SiteURL]:
+    """The site as production runs it: gunicorn for HTTP and daphne for websockets, with pages
+    told to open their socket on daphne's port."""
+    live_port = free_port()
+    live_url = f"http://127.0.0.1:{live_port}"
+    env = {"LIVE_EVENTS_URL": f"ws://127.0.0.1:{live_port}/ws/generations/", **(env or {})}
+    live, _ = web_server_start(log_dir / "live.log", port=live_port, env=env)
+    http, url = http_server_start(log_dir / "web.log", env=env)
+    return [http, live], SiteURL(url, live_url=live_url)

@@ -13,7 +13,8 @@ from websockets.typing import Origin, Subprotocol
 
 
 class LiveSocket:
-    """One client connection to `/ws/generations/` on `server_url`, with what a browser (cookie,
+    """One client connection to `/ws/generations/` on `server_url` (its live server, for a
+    SiteURL), with what a browser (cookie,
     Origin) or an API client (subprotocols `bearer, <key>`) would send. A refused handshake
     leaves it closed, with `refused_status` set."""
 
@@ -33,7 +34,8 @@ class LiveSocket:
         self._connection: ClientConnection | None = None
         try:
             self._connection = connect(
-                f"ws://{urlsplit(server_url).netloc}/ws/generations/",
+                f"ws://{urlsplit(getattr(server_url, 'live_url', server_url)).netloc}"
+                "/ws/generations/",
                 subprotocols=[Subprotocol(protocol) for protocol in protocols or []],
                 origin=Origin(origin) if origin else None,
                 additional_headers={"Cookie": cookie} if cookie else None,

@@ -4,7 +4,7 @@ nothing is written."""
 
 import http.client
 import json
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -18,6 +18,7 @@ from billing.tests.conftest import WEBHOOK_SECRET
 from billing.tests.stripe_stand_in import stripe_signature
 from gallery.tests.factories import generation_make
 from generation.models import DiffusionModel, Generation
+from testing.processes import SiteURL
 
 DEEPLY_NESTED = "[" * 5000 + "]" * 5000
 NESTED_TOO_DEEPLY = {
@@ -266,10 +267,25 @@ def test_a_signed_stripe_delivery_the_database_cannot_take_is_a_400(
     assert nothing_was_written(user)
 
 
-def test_a_100_kb_query_string_is_answered_414_by_the_real_server(web_server: str) -> None:
-    # Twisted reads at most 16 kB of request line; before, it closed without any response.
-    address = urlsplit(web_server)
-    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+@pytest.fixture(params=["web", "live"])
+def server(request: pytest.FixtureRequest, web_server: str) -> tuple[str, int]:
+    """Each real server and the longest line it reads: gunicorn (the pages and the API) and
+    daphne (the websockets), which answer for themselves before Django sees the request."""
+    if request.param == "web":
+        return web_server, 8190
+    return cast(SiteURL, web_server).live_url, 16384
+
+
+def _connection(url: str) -> http.client.HTTPConnection:
+    address = urlsplit(url)
+    return http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+
+
+def test_a_100_kb_query_string_is_answered_414_by_the_real_server(
+    server: tuple[str, int],
+) -> None:
+    url, limit = server
+    connection = _connection(url)
 
     connection.request("GET", "/api/v1/generations?q=" + "a" * 100_000)
     response = connection.getresponse()
@@ -278,32 +294,32 @@ def test_a_100_kb_query_string_is_answered_414_by_the_real_server(web_server: st
     assert json.loads(response.read()) == {
         "error": {
             "code": "uri_too_long",
-            "message": "The URL is too long; send at most 16384 bytes.",
+            "message": f"The URL is too long; send at most {limit} bytes.",
             "field": None,
         }
     }
 
 
 def test_an_overlong_page_url_is_answered_414_and_the_server_keeps_serving(
-    web_server: str, transactional_db: None
+    server: tuple[str, int], transactional_db: None
 ) -> None:
-    address = urlsplit(web_server)
-    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    url, limit = server
+    connection = _connection(url)
     connection.request("GET", "/gallery/?q=" + "a" * 100_000)
     response = connection.getresponse()
     assert (response.status, response.read()) == (
         414,
-        b"The URL is too long; send at most 16384 bytes.",
+        f"The URL is too long; send at most {limit} bytes.".encode(),
     )
 
-    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+    connection = _connection(url)
     connection.request("GET", "/accounts/login/")
     assert connection.getresponse().status == 200
 
 
-def test_an_overlong_header_is_answered_431_by_the_real_server(web_server: str) -> None:
-    address = urlsplit(web_server)
-    connection = http.client.HTTPConnection(address.hostname or "", address.port, timeout=10)
+def test_an_overlong_header_is_answered_431_by_the_real_server(server: tuple[str, int]) -> None:
+    url, limit = server
+    connection = _connection(url)
 
     connection.request("GET", "/api/v1/me", headers={"X-Padding": "a" * 20_000})
     response = connection.getresponse()
@@ -312,7 +328,7 @@ def test_an_overlong_header_is_answered_431_by_the_real_server(web_server: str) 
     assert json.loads(response.read()) == {
         "error": {
             "code": "header_too_long",
-            "message": "A request header is too long; send at most 16384 bytes each.",
+            "message": f"A request header is too long; send at most {limit} bytes each.",
             "field": None,
         }
     }

@@ -104,11 +104,13 @@ def generation_batch_claim(
     images = first.count
     if images >= max_images:
         return []
-    job_ids = queued_job_ids(first.model, high_priority_only=first.high_priority)
+    job_ids = queued_job_ids(
+        first.model, high_priority_only=first.high_priority, limit=BATCH_LOOKAHEAD
+    )
     companions = {
         str(generation.id): generation
         for generation in Generation.objects.filter(
-            id__in=job_ids[:BATCH_LOOKAHEAD],
+            id__in=job_ids,
             status=Status.QUEUED,
             model_id=first.model_id,
             high_priority=first.high_priority,
@@ -119,7 +121,7 @@ def generation_batch_claim(
         ).select_related("model")
     }
     batch: list[Generation] = []
-    for job_id in job_ids[:BATCH_LOOKAHEAD]:
+    for job_id in job_ids:
         companion = companions.get(job_id)
         if companion is None or images + companion.count > max_images:
             continue

@@ -60,7 +60,9 @@ window.rollerLive = (function () {
 
   function connect(delay) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/generations/`);
+    // The live-events server may be elsewhere than the pages (LIVE_EVENTS_URL).
+    const url = document.body.dataset.liveEventsUrl || `${scheme}://${location.host}/ws/generations/`;
+    const socket = new WebSocket(url);
     let openedAt = null;
     // Pages refetch what they show on every "open": events sent while no socket was open
     // (a restart of the server or of Redis) are gone, and the API has the current state.
