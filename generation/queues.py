@@ -114,6 +114,18 @@ def generation_job_remove(generation: Generation) -> bool:
     return removed
 
 
+def line_leave_quietly(generation: Generation) -> None:
+    """Take an ended generation out of line, if Redis answers: ending it must not depend on
+    Redis (it may be why it ended), and one left behind is cleared once it reaches the front."""
+    try:
+        pipeline = _redis().pipeline()
+        for queue in line_queues(generation.model):
+            line_leave(pipeline, queue=queue, generation_ids=[str(generation.id)])
+        pipeline.execute()
+    except RedisError:
+        log.warning("Could not take generation %s out of line", generation.id)
+
+
 def generation_dequeued(*, queue: str, generation_id: str) -> None:
     """A worker has taken this generation's job off `queue`: it is no longer waiting in line."""
     line_leave(_redis(), queue=queue, generation_ids=[generation_id])

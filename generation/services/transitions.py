@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from billing.services.credits import credits_refund
 from generation.events import generation_event_publish
 from generation.models import Generation
-from generation.queues import generation_enqueue, lease_release
+from generation.queues import generation_enqueue, lease_release, line_leave_quietly
 from generation.services.standings import arrival_announce
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,8 @@ def generation_end(
         Generation.objects.filter(id=generation_id).update(
             finished_at=timezone.now(), revision=F("revision") + 1, **fields
         )
+        if generation.status == Status.QUEUED:
+            line_leave_quietly(generation)
         lease_release(generation_id, run_token=generation.run_token)
         generation.refresh_from_db()
         credits_refund(
