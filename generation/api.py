@@ -77,7 +77,16 @@ def generation_create(
     generation = generation_submit(
         user=signed_in_user(request), data=payload, idempotency_key=idempotency_key
     )
-    return Status(202, _answer(request, generation.id))
+    # As recorded: a new generation changes only once a worker takes it, and a retry's comes
+    # from the database; reading it back again would cost two more queries per submit.
+    return Status(
+        202,
+        Generation.of(
+            generation,
+            standing=generation_standing(generation),
+            absolute=request.build_absolute_uri,
+        ),
+    )
 
 
 @router.get("/generations", response={200: GenerationPage, **error_responses(400, 401)})

@@ -115,6 +115,13 @@ class Generation(models.Model):
                 condition=models.Q(status__in=["queued", "running"]),
                 name="generation_unfinished",
             ),
+            # A submit counts its user's unfinished generations: by user, so that the count
+            # costs the same however many other users are waiting.
+            models.Index(
+                fields=["user"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="generation_user_unfinished",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -104,11 +104,13 @@ def _generation_charge_and_record(
     # Locking the balance serialises one user's submissions, so the limit on active
     # generations below cannot be raced past.
     credits_lock(user=user)
-    if Generation.objects.filter(user=user, status__in=ACTIVE).count() >= (
-        settings.MAX_ACTIVE_GENERATIONS
+    # Counting stops at the limit: a user's own backlog never makes a submit slower.
+    limit = settings.MAX_ACTIVE_GENERATIONS
+    if Generation.objects.filter(user=user, status__in=ACTIVE).values("id")[:limit].count() >= (
+        limit
     ):
         raise RateLimited(
-            f"You already have {settings.MAX_ACTIVE_GENERATIONS} generations waiting or "
+            f"You already have {limit} generations waiting or "
             "running. Start more when one of them is done.",
             retry_after=10,
         )
