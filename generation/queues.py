@@ -84,6 +84,19 @@ def job_pending(generation_id: object) -> bool:
     return job.get_status() in (JobStatus.QUEUED, JobStatus.STARTED)
 
 
+def jobs_pending(generation_ids: list[str]) -> set[str]:
+    """Which of these generations RQ has a job waiting or being run for, in one round trip."""
+    pipeline = _redis().pipeline(transaction=False)
+    for generation_id in generation_ids:
+        pipeline.hget(Job.key_for(generation_id), "status")
+    pending = {JobStatus.QUEUED.value, JobStatus.STARTED.value}
+    return {
+        generation_id
+        for generation_id, status in zip(generation_ids, pipeline.execute(), strict=True)
+        if status is not None and status.decode() in pending
+    }
+
+
 def generation_enqueue(generation: Generation) -> None:
     queue = model_queue(generation.model, high_priority=generation.high_priority)
     # A generation put back after its worker died still has the dead run's job; start afresh.

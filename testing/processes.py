@@ -84,7 +84,7 @@ def gpu_worker_start(log_path: Path, *args: str, **env: str) -> RunningProcess:
         env=process_environment(**env),
     )
     # RQ prints this once it blocks on its queues, i.e. once it can take jobs.
-    worker.wait_for_output("Listening on")
+    worker.wait_for_output("Listening on", timeout=120)
     return worker
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from generation.models import Generation
-from generation.queues import job_pending, lease_seconds, leases_lost
+from generation.queues import job_pending, jobs_pending, lease_seconds, leases_lost
 from generation.services.run import generation_run_fail
 from generation.services.transitions import generation_line_up, generation_lock, generation_requeue
 
@@ -51,6 +51,22 @@ def generations_reap() -> list[str]:
     return reaped
 
 
+# Generations whose jobs are looked up in Redis in one round trip.
+RECONCILE_BATCH = 1000
+
+
+def _without_pending_jobs(generation_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The generations, of these, that have no job waiting or running; checked in batches
+    without locks, so that a long queue costs a few round trips per round, not a locked
+    transaction per generation (each one found is then decided on its locked row)."""
+    missing = []
+    for start in range(0, len(generation_ids), RECONCILE_BATCH):
+        batch = generation_ids[start : start + RECONCILE_BATCH]
+        pending = jobs_pending([str(generation_id) for generation_id in batch])
+        missing += [generation_id for generation_id in batch if str(generation_id) not in pending]
+    return missing
+
+
 def generations_reconcile() -> list[str]:
     """Put back on their queue the queued generations that Redis lost (e.g. it restarted).
 
@@ -65,7 +81,7 @@ def generations_reconcile() -> list[str]:
         status=Status.QUEUED, created_at__lt=created_before
     ).values_list("id", flat=True)
     restored = []
-    for generation_id in list(candidates):
+    for generation_id in _without_pending_jobs(list(candidates)):
         with transaction.atomic():
             generation = generation_lock(generation_id, (Status.QUEUED,))
             if generation is None or job_pending(generation_id):
