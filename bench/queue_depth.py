@@ -30,7 +30,7 @@ ROUNDS = int(os.environ.get("BENCH_QUEUE_ROUNDS", "2"))
 SECONDS_PER_ROUND = float(os.environ.get("BENCH_QUEUE_SECONDS", "20"))
 SEED_PROCESSES = int(os.environ.get("BENCH_SEED_PROCESSES", str(len(os.sched_getaffinity(0)))))
 WARM_UP = 3
-MIN_SAMPLES = 5
+MIN_SAMPLES = 3
 GOAL_RATIO = 1.2
 MODEL = "bench-depth"
 BODY = {"prompt": "a lighthouse at dawn", "model": MODEL, "width": 64, "height": 64, "steps": 4}
@@ -67,7 +67,8 @@ def _timed(call: Any, requests: int) -> list[float]:
     """Seconds of each call after a warm-up, stopping early (past MIN_SAMPLES) when a round
     has taken SECONDS_PER_ROUND: at 100,000 queued a slow tree takes seconds per request."""
     for _ in range(WARM_UP):
-        call()
+        if call() > 1.0:
+            break  # nothing left to warm up that a second slow call would
     seconds: list[float] = []
     started = time.monotonic()
     while len(seconds) < requests:
