@@ -4,7 +4,15 @@ for its own private database)."""
 import subprocess
 import sys
 
-BENCHMARKS = ["generate_to_image", "worker_efficiency", "gallery_latency", "api_latency"]
+BENCHMARKS = [
+    "generate_to_image",
+    "worker_efficiency",
+    "gallery_latency",
+    "api_latency",
+    "submit_load",
+    "queue_depth",
+    "end_to_end_overhead",
+]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:
