@@ -8,6 +8,8 @@ BENCHMARKS = [
     "generate_to_image",
     "worker_efficiency",
     "worker_throughput",
+    # Prints one line and skips where torch sees no CUDA GPU.
+    "gpu_worker",
     "gallery_latency",
     "api_latency",
 ]

@@ -40,15 +40,16 @@ class WorkerRun:
     threads: list[int]
 
 
-def _jobs_queue(count: int) -> list[str]:
-    """Queue `count` jobs the way a user's requests are queued (validated, charged, enqueued)."""
+def jobs_queue(count: int, *, width: int, height: int, steps: int, model: str) -> list[str]:
+    """Queue `count` jobs of user "bench" the way a user's requests are queued (validated,
+    charged, enqueued)."""
     from django.contrib.auth.models import User
 
     from generation.schemas import GenerationRequest
     from generation.services import generation_submit
 
     user = User.objects.get(username="bench")
-    request = GenerationRequest(prompt=PROMPT, width=WIDTH, height=HEIGHT, steps=STEPS)
+    request = GenerationRequest(prompt=PROMPT, model=model, width=width, height=height, steps=steps)
     return [str(generation_submit(user=user, data=request).id) for _ in range(count)]
 
 
@@ -102,7 +103,7 @@ def _all_done_or_time_up(ids: list[str]) -> None:
 def _workers_run(workdir: Path, label: str, env: dict[str, str]) -> WorkerRun:
     from generation.fleet import workers_live
 
-    ids = _jobs_queue(JOBS)
+    ids = jobs_queue(JOBS, width=WIDTH, height=HEIGHT, steps=STEPS, model="tiny-demo")
     workers = _workers_start(workdir, label, env)
     try:
         threads = sorted(status.torch_threads for status in workers_live())
