@@ -256,7 +256,7 @@ def _report(
     ]
     for name, run in rows:
         print(f"{name:50} {run.jobs_per_second:>8.1f} {run.jobs_per_second / rate:>8.2f}")
-    verdict = "meets" if shipped.jobs_per_second >= 0.8 * rate else "misses"
+    verdict = "meet" if shipped.jobs_per_second >= 0.8 * rate else "miss"
     print(f"The workers {verdict} the goal of 0.8 x bare ({shipped.jobs_per_second / rate:.2f})")
     path = record_append(
         "worker_throughput",
