@@ -7,6 +7,9 @@ import sys
 BENCHMARKS = [
     "generate_to_image",
     "worker_efficiency",
+    "worker_throughput",
+    # Prints one line and skips where torch sees no CUDA GPU.
+    "gpu_worker",
     "gallery_latency",
     "api_latency",
     "submit_load",

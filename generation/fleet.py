@@ -31,6 +31,8 @@ class WorkerStatus:
     started_at: float
     gpu_name: str = ""
     gpu_memory_gb: float = 0.0
+    # Threads torch uses for CPU work in this worker (0: a worker too old to say).
+    torch_threads: int = 0
     loaded_models: list[str] = field(default_factory=list)
     pipeline_loads: int = 0
     current_generations: list[str] = field(default_factory=list)

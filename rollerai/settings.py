@@ -268,6 +268,13 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", d
 PRIORITY_FOR_PAYING_USERS = env_bool("PRIORITY_FOR_PAYING_USERS", default=True)
 # Most images one worker makes in a single pipeline call when compatible jobs are waiting.
 WORKER_BATCH_SIZE = env.int("WORKER_BATCH_SIZE", default=4)
+# Threads torch uses in each GPU worker for CPU work. 0 chooses: on the CPU, the cores the worker
+# may run on (its affinity, capped by a container's CPU quota) divided by WORKERS_PER_MACHINE;
+# on CUDA, torch's own default. Workers sharing cores with torch's default threads each fight
+# for them and run several times slower.
+WORKER_TORCH_THREADS = env.int("WORKER_TORCH_THREADS", default=0)
+# How many GPU worker processes run side by side on one machine, sharing its cores.
+WORKERS_PER_MACHINE = env.int("WORKERS_PER_MACHINE", default=1)
 # Seconds between live preview images of a running generation.
 PREVIEW_INTERVAL_SECONDS = env.float("PREVIEW_INTERVAL_SECONDS", default=0.5)
 # Queued generations older than this that are missing from Redis are put back on their queue.

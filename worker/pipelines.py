@@ -79,8 +79,9 @@ class PipelineCache:
         pipeline.set_progress_bar_config(disable=True)
         self.loads += 1
         log.info(
-            "Loaded pipeline %r from %s on %s in %.2f s (pipeline loads so far: %d)",
+            "Loaded pipeline %r (%s) from %s on %s in %.2f s (pipeline loads so far: %d)",
             model.slug,
+            str(pipeline.dtype).removeprefix("torch."),
             location,
             self.device,
             time.perf_counter() - started,

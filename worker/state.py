@@ -19,10 +19,13 @@ TIMINGS_KEPT = 20
 
 
 class WorkerState:
-    def __init__(self, *, name: str, models: list[str], batch_size: int) -> None:
+    def __init__(
+        self, *, name: str, models: list[str], batch_size: int, torch_threads: int = 0
+    ) -> None:
         self.name = name
         self.models = models
         self.batch_size = batch_size
+        self.torch_threads = torch_threads
         self.started_at = time.time()
         self.jobs_done = 0
         self.batches_run = 0
@@ -102,6 +105,7 @@ class WorkerState:
                 started_at=self.started_at,
                 gpu_name=gpu_name,
                 gpu_memory_gb=gpu_memory,
+                torch_threads=self.torch_threads,
                 loaded_models=cache.loaded(),
                 pipeline_loads=cache.loads,
                 current_generations=list(self._current),

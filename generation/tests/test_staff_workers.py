@@ -15,6 +15,7 @@ COLUMNS = [
     "Name",
     "Host / pid",
     "Device",
+    "Torch threads",
     "Serves",
     "Loaded",
     "Running now",
@@ -75,6 +76,7 @@ def test_staff_see_what_each_worker_runs_has_done_and_how_fast(
             device="cuda",
             gpu_name="NVIDIA H200",
             gpu_memory_gb=139.8,
+            torch_threads=16,
             models=["sd-15", "sdxl"],
             loaded_models=["sdxl"],
             current_generations=["5b1e0c2a-1111-2222-3333-444455556666"],
@@ -92,6 +94,7 @@ def test_staff_see_what_each_worker_runs_has_done_and_how_fast(
     assert row["Name"] == "gpu-west-2"
     assert row["Host / pid"] == "box-7 / 4242"
     assert row["Device"] == "cuda: NVIDIA H200 (139.8 GB)"
+    assert row["Torch threads"] == "16"
     assert row["Serves"] == "sd-15, sdxl"
     assert row["Loaded"] == "sdxl"
     assert row["Running now"] == "5b1e0c2a-1111-2222-3333-444455556666"

@@ -22,6 +22,7 @@ from worker.heartbeat import Heartbeat
 from worker.pipelines import pipeline_cache
 from worker.recovery import OUTAGE_ERRORS, outages, when_reachable
 from worker.state import WorkerState, worker_state_set
+from worker.torch_threads import TorchThreads, torch_threads_apply
 
 
 class Command(BaseCommand):
@@ -70,9 +71,22 @@ class Command(BaseCommand):
             )
         return models
 
+    def _torch_threads(self) -> TorchThreads:
+        if settings.WORKER_TORCH_THREADS < 0:
+            raise CommandError("WORKER_TORCH_THREADS must be 0 (automatic) or more.")
+        if settings.WORKERS_PER_MACHINE < 1:
+            raise CommandError("WORKERS_PER_MACHINE must be at least 1.")
+        return torch_threads_apply(
+            device=pipeline_cache().device,
+            setting=settings.WORKER_TORCH_THREADS,
+            workers_per_machine=settings.WORKERS_PER_MACHINE,
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        # First, before any torch work can start its thread pools.
+        threads = self._torch_threads()
         models = self._models(options["models"])
         # Every model's high-priority queue comes before any normal one: RQ takes from the first
         # queue in this list that has a job.
@@ -80,11 +94,15 @@ class Command(BaseCommand):
         queues = [queues[0] for queues in per_model] + [queues[1] for queues in per_model]
         name = options["name"] or f"gpu-{socket.gethostname()}-{os.getpid()}"
         state = WorkerState(
-            name=name, models=[model.slug for model in models], batch_size=options["batch_size"]
+            name=name,
+            models=[model.slug for model in models],
+            batch_size=options["batch_size"],
+            torch_threads=threads.count,
         )
         worker_state_set(state)
         self.stdout.write(
             f"GPU worker {name} on {pipeline_cache().device}, batch size {state.batch_size}, "
+            f"{threads.count} torch thread(s) ({threads.reason}), "
             f"serving: {', '.join(queue.name for queue in queues)}"
         )
         heartbeat = Heartbeat(state)
