@@ -65,7 +65,8 @@ def generation_start(*, generation_id: Any, worker_name: str) -> Generation | No
         # This worker stalled (frozen, swapped out) right after claiming, long enough for the
         # run to be given up on and claimed again: the claim is no longer ours.
         return None
-    generation_event_publish(generation, step=0, total=generation.steps)
+    # Not waited for: sampling need not wait on Redis, and events still go out in order.
+    generation_event_publish(generation, wait=False, step=0, total=generation.steps)
     return generation
 
 
