@@ -6,7 +6,8 @@ cores, served /healthz at about 120 requests a second per process against about 
 gunicorn sync worker; so plain HTTP goes through WSGI, one request at a time per process, and
 scales with processes (WEB_PROCESSES, default one per core).
 
-Run it as `gunicorn -c python:rollerai.httpserver rollerai.wsgi`.
+Run it as `gunicorn -c python:rollerai.httpserver rollerai.wsgi` (the Procfile also passes the
+address and process count on the command line, where they are easy to see).
 """
 
 import json
