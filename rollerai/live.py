@@ -1,4 +1,6 @@
-"""A user's live feed: messages to the channel-layer group that their open pages listen on."""
+"""A user's live feed: messages to the channel-layer group that their open pages listen on.
+Messages sent `kept` are also logged, so that every open socket gets them even when the channel
+layer drops them (rollerai/live_log.py)."""
 
 import asyncio
 import logging
@@ -7,6 +9,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from channels.layers import get_channel_layer
+
+from rollerai.live_log import log_append
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +30,8 @@ class ChannelPublisher:
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._outbox: asyncio.Queue[tuple[str, dict[str, Any], Future[None] | None]] | None = None
+        self._outbox: asyncio.Queue[tuple[str, dict[str, Any], bool, Future[None] | None]] | None
+        self._outbox = None
         self._lock = threading.Lock()
         self._failing = False
 
@@ -44,9 +49,11 @@ class ChannelPublisher:
 
     async def _deliver(self, outbox: asyncio.Queue[Any]) -> None:
         while True:
-            group, message, delivered = await outbox.get()
+            group, message, kept, delivered = await outbox.get()
             try:
                 layer = get_channel_layer()
+                if kept:
+                    message = await log_append(group, message)
                 if layer is not None:
                     await layer.group_send(group, message)
             # A lost event is not fatal: the database has the state, and pages and the API read
@@ -64,12 +71,20 @@ class ChannelPublisher:
                 delivered.set_result(None)
 
     def group_send(
-        self, group: str, message: dict[str, Any], *, wait: bool = True, timeout: float = 5.0
+        self,
+        group: str,
+        message: dict[str, Any],
+        *,
+        wait: bool = True,
+        timeout: float = 5.0,
+        kept: bool = False,
     ) -> None:
-        """Hand a message over for delivery; with `wait`, return once it has been sent."""
+        """Hand a message over for delivery; with `wait`, return once it has been sent. A
+        `kept` message reaches every socket in the group even if the channel layer drops it
+        (it must be JSON, as it is logged); others may be dropped under load."""
         loop, outbox = self._started()
         delivered: Future[None] | None = Future() if wait else None
-        loop.call_soon_threadsafe(outbox.put_nowait, (group, message, delivered))
+        loop.call_soon_threadsafe(outbox.put_nowait, (group, message, kept, delivered))
         if delivered is not None:
             try:
                 delivered.result(timeout)

@@ -214,6 +214,14 @@ CHANNEL_LAYERS = {
         },
     },
 }
+# Kept events per user and how long the log keeps them (seconds): a socket that missed one
+# catches up within LIVE_EVENTS_CHECK_SECONDS, so these only need to outlast a slow catch-up.
+# Submissions are rate-limited per user, so a user rarely has more than a few kept events a minute.
+LIVE_EVENTS_KEPT = env.int("LIVE_EVENTS_KEPT", default=1000)
+LIVE_EVENTS_KEPT_SECONDS = env.int("LIVE_EVENTS_KEPT_SECONDS", default=600)
+# How often every open socket checks its user's log for kept events whose channel-layer message
+# was dropped (seconds); all sockets of a process check together, in one Redis round trip.
+LIVE_EVENTS_CHECK_SECONDS = env.float("LIVE_EVENTS_CHECK_SECONDS", default=2.0)
 
 # Where create_tiny_model and locally downloaded weights live; relative model sources resolve here.
 MODELS_DIR = env.path("MODELS_DIR", default=VAR_DIR / "models")
