@@ -50,6 +50,16 @@ class GenerationConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         await self._leave_group()
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every message, a hop to its sync
+        # thread that cost more than the rest of delivering an event. Live events never touch
+        # the database here; what does (checking access) goes through database_sync_to_async,
+        # which closes them itself.
+        if message["type"] in (GENERATION_UPDATE, BALANCE_UPDATE):
+            await self._receive(message)
+        else:
+            await super().dispatch(message)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The socket only pushes; clients act through the HTTP API.
         pass
