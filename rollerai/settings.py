@@ -198,11 +198,13 @@ CHANNEL_LAYERS = {
             ],
             # All the sockets of one web process share ONE inbound queue in Redis, and this
             # bounds it (and each socket's buffer inside the process); past it, channels-redis
-            # drops new messages. channels-redis's default of 100 is a fraction of a second of
-            # what one process drains (a couple of thousand messages a second here), so a burst
-            # of progress for many users lost messages; 2,000 absorbs about a second of
-            # backlog, and anything beyond that is progress too stale to be worth showing.
-            "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=2000),
+            # drops new messages. Its default of 100 is a small fraction of a second of what one
+            # process drains (several hundred to a couple of thousand messages a second here),
+            # so a burst for many users lost messages. A bigger queue is not better: everything
+            # in it waits its turn, so 1,000 means at most a second or two of delay, and
+            # progress older than that is better dropped than shown (a later step follows, and
+            # what must arrive is recovered from the log).
+            "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
             # Seconds a message may wait in Redis before it is discarded (default 60): a
             # progress step or preview that old is wrong by now, and kept events are recovered
             # from the log anyway. It is also how long a dead web process's queue lingers.
@@ -238,6 +240,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # channels-redis logs every message it drops for a full queue at INFO: under load that
+        # is thousands of lines a second, for progress that may be thinned by design (what
+        # may not be lost is kept, rollerai/live_log.py).
+        "channels_redis": {"level": "WARNING"},
+    },
 }
 
 # Credits every new account starts with.
