@@ -4,7 +4,13 @@ for its own private database)."""
 import subprocess
 import sys
 
-BENCHMARKS = ["generate_to_image", "worker_efficiency", "gallery_latency", "api_latency"]
+BENCHMARKS = [
+    "generate_to_image",
+    "worker_efficiency",
+    "gallery_latency",
+    "api_latency",
+    "websocket_fanout",
+]
 
 if __name__ == "__main__":
     for name in BENCHMARKS:
