@@ -250,7 +250,7 @@ class LogWatch:
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.warning("A socket could not catch up", exc_info=task.exception())
+            log.warning("A live socket could not catch up or rejoin", exc_info=task.exception())
 
 
 _watches: dict[asyncio.AbstractEventLoop, LogWatch] = {}
