@@ -222,7 +222,7 @@ CHANNEL_LAYERS = {
 LIVE_EVENTS_KEPT = env.int("LIVE_EVENTS_KEPT", default=1000)
 LIVE_EVENTS_KEPT_SECONDS = env.int("LIVE_EVENTS_KEPT_SECONDS", default=600)
 # How often every open socket checks its user's log for kept events whose channel-layer message
-# was dropped (seconds); all sockets of a process check together, in one Redis round trip.
+# was dropped (seconds); all sockets of a process check together, in one Redis command.
 LIVE_EVENTS_CHECK_SECONDS = env.float("LIVE_EVENTS_CHECK_SECONDS", default=2.0)
 
 # Where create_tiny_model and locally downloaded weights live; relative model sources resolve here.
