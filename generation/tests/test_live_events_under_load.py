@@ -165,13 +165,11 @@ def test_an_end_whose_message_was_dropped_still_reaches_the_page_within_seconds(
     generation_id = generation_submitted(alice_client)
     cancel = alice_client.post(f"/api/v1/generations/{generation_id}/cancel")
     assert cancel.status_code == 200
-    canceled_at = time.monotonic()
 
-    heard = events_until(
-        socket, generation_id, "canceled", timeout=settings.LIVE_EVENTS_CHECK_SECONDS + 3
-    )
+    # A socket is sent to read its log once two checks in a row found it behind.
+    within = 2 * settings.LIVE_EVENTS_CHECK_SECONDS + 3
+    heard = events_until(socket, generation_id, "canceled", timeout=within)
 
-    assert time.monotonic() - canceled_at < settings.LIVE_EVENTS_CHECK_SECONDS + 3
     # "queued" may be lost (it is not kept); the end and the balance changes are not, in order.
     assert [(e["type"], e.get("status"), e.get("credits")) for e in heard] == [
         ("balance", None, balance_for(user) - cancel.json()["credits_charged"]),
