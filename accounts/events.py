@@ -10,7 +10,8 @@ ACCESS_CHANGED = "access.changed"
 
 
 def access_changed_publish(*, user_id: int) -> None:
-    """Sent once the change is committed, so the sockets' own check sees it."""
+    """Sent once the change is committed, so the sockets' own check sees it; kept, so that a
+    socket whose access is gone is closed even if the channel layer drops the message."""
     transaction.on_commit(
-        lambda: publisher.group_send(user_group(user_id), {"type": ACCESS_CHANGED})
+        lambda: publisher.group_send(user_group(user_id), {"type": ACCESS_CHANGED}, kept=True)
     )

@@ -15,6 +15,7 @@ BENCHMARKS = [
     "submit_load",
     "queue_depth",
     "end_to_end_overhead",
+    "websocket_fanout",
 ]
 
 if __name__ == "__main__":

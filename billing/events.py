@@ -12,6 +12,9 @@ def balance_event_publish(*, user_id: int) -> None:
     )
     if credits is None:
         return
+    # Kept: a page that missed a change would show a wrong balance until reloaded.
     publisher.group_send(
-        user_group(user_id), {"type": EVENT_TYPE, "event": {"type": "balance", "credits": credits}}
+        user_group(user_id),
+        {"type": EVENT_TYPE, "event": {"type": "balance", "credits": credits}},
+        kept=True,
     )

@@ -5,8 +5,12 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.events import ACCESS_CHANGED
 from accounts.websocket_auth import socket_access_holds
+from billing.events import EVENT_TYPE as BALANCE_UPDATE
+from generation.events import EVENT_TYPE as GENERATION_UPDATE
 from rollerai.live import user_group
+from rollerai.live_log import SocketFeed
 
 # Close code for "not signed in", also sent when an open socket's key is revoked or its session
 # ends (4000-4999 are free for applications; README documents it).
@@ -16,7 +20,7 @@ REVISIONS_KEPT = 1000
 
 
 class GenerationConsumer(AsyncJsonWebsocketConsumer):
-    group: str | None = None
+    feed: SocketFeed | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -27,8 +31,13 @@ class GenerationConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.feed = SocketFeed(
+            layer=self.channel_layer,
+            group=user_group(user.pk),
+            channel=self.channel_name,
+            deliver=self._deliver,
+        )
+        await self.feed.join()
         # Access taken away between authenticating and joining the group was announced before
         # this socket could hear it.
         if not await socket_access_holds(self.scope):
@@ -36,19 +45,53 @@ class GenerationConsumer(AsyncJsonWebsocketConsumer):
             return
         # API clients that sent their key as a subprotocol expect it echoed back.
         await self.accept(subprotocol=self.scope.get("subprotocol"))
+        self.feed.watch()
 
     async def disconnect(self, code: int) -> None:
         await self._leave_group()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every message, a hop to its sync
+        # thread that cost more than the rest of delivering an event. Live events never touch
+        # the database here; what does (checking access) goes through database_sync_to_async,
+        # which closes them itself.
+        if message["type"] in (GENERATION_UPDATE, BALANCE_UPDATE):
+            await self._receive(message)
+        else:
+            await super().dispatch(message)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # The socket only pushes; clients act through the HTTP API.
         pass
 
+    # Every message goes through the feed, which fills in kept events the layer dropped and
+    # hands each to _deliver once, in order.
     async def generation_update(self, message: dict[str, Any]) -> None:
-        event = message["event"]
-        if self._is_stale(event):
-            return
-        await self.send_json(event)
+        await self._receive(message)
+
+    async def balance_update(self, message: dict[str, Any]) -> None:
+        await self._receive(message)
+
+    async def access_changed(self, message: dict[str, Any]) -> None:
+        await self._receive(message)
+
+    async def _receive(self, message: dict[str, Any]) -> None:
+        if self.feed is not None:
+            await self.feed.receive(message)
+
+    async def _deliver(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == ACCESS_CHANGED:
+            await self._access_check()
+        elif kind == BALANCE_UPDATE or (
+            kind == GENERATION_UPDATE and not self._is_stale(message["event"])
+        ):
+            await self.send_json(message["event"])
+
+    async def _access_check(self) -> None:
+        """One of the user's keys or sessions lost access; close if it was this socket's."""
+        if not await socket_access_holds(self.scope):
+            await self._close_for_lost_access()
 
     def _is_stale(self, event: dict[str, Any]) -> bool:
         """Events of one generation come from several processes (workers, the web tier, the
@@ -64,20 +107,12 @@ class GenerationConsumer(AsyncJsonWebsocketConsumer):
             self.revisions.popitem(last=False)
         return False
 
-    async def balance_update(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
-
-    async def access_changed(self, message: dict[str, Any]) -> None:
-        """One of the user's keys or sessions lost access; close if it was this socket's."""
-        if not await socket_access_holds(self.scope):
-            await self._close_for_lost_access()
-
     async def _close_for_lost_access(self) -> None:
         # Leave first: not one more event may reach a socket whose access is gone.
         await self._leave_group()
         await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     async def _leave_group(self) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
+        if self.feed is not None:
+            feed, self.feed = self.feed, None
+            await feed.leave()

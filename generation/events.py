@@ -27,9 +27,11 @@ def generation_event(generation: Generation, **extra: Any) -> dict[str, Any]:
 
 def generation_event_publish(generation: Generation, *, wait: bool = True, **extra: Any) -> None:
     """Send an event to the owner's pages. Progress reports pass wait=False so sampling never
-    waits on Redis; events still arrive in the order they were published."""
+    waits on Redis; events still arrive in the order they were published. Under load the
+    channel layer may drop progress, but an open page always hears how a generation ended."""
     publisher.group_send(
         user_group(generation.user_id),
         {"type": EVENT_TYPE, "event": generation_event(generation, **extra)},
         wait=wait,
+        kept=generation.status in Generation.FINISHED,
     )

@@ -171,12 +171,60 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=64 * 102
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+# The asyncio connection pools (the channel layer's and the live event log's) close connections
+# unused for this many seconds, so that a burst of sockets leaves none behind.
+REDIS_IDLE_CONNECTION_SECONDS = env.float("REDIS_IDLE_CONNECTION_SECONDS", default=30.0)
+# The channel layer carries live events to open sockets. It may drop a message (past `capacity`
+# or `expiry` below); what must not be lost (a generation's end, a balance change, lost access)
+# is also kept in a per-user Redis stream, from which each socket fills any gap (rollerai/
+# live_log.py). So these bound how stale progress may get, not whether a client learns the end.
+# channels-redis applies capacity and group_expiry where a message is SENT (a worker, the web
+# tier), so every process must be given the same values.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "BACKEND": "rollerai.channel_layer.BoundedRedisChannelLayer",
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    # Per event loop: a web process's sockets share these, so the number of
+                    # Redis connections stays put however many sockets come and go
+                    # (rollerai/channel_layer.py says why channels-redis's own pool does not).
+                    "max_connections": env.int("CHANNEL_LAYER_CONNECTIONS", default=20),
+                    # Seconds a command waits for a free connection before it fails, so an
+                    # overloaded Redis shows up as errors in the log rather than hung sockets.
+                    "timeout": 10,
+                    "idle_seconds": REDIS_IDLE_CONNECTION_SECONDS,
+                }
+            ],
+            # All the sockets of one web process share ONE inbound queue in Redis, and this
+            # bounds it (and each socket's buffer inside the process); past it, channels-redis
+            # drops new messages. Its default of 100 is a small fraction of a second of what one
+            # process drains (several hundred to a couple of thousand messages a second here),
+            # so a burst for many users lost messages. A bigger queue is not better: everything
+            # in it waits its turn, so 1,000 means at most a second or two of delay, and
+            # progress older than that is better dropped than shown (a later step follows, and
+            # what must arrive is recovered from the log).
+            "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
+            # Seconds a message may wait in Redis before it is discarded (default 60): a
+            # progress step or preview that old is wrong by now, and kept events are recovered
+            # from the log anyway. It is also how long a dead web process's queue lingers.
+            "expiry": env.int("CHANNEL_LAYER_EXPIRY_SECONDS", default=10),
+            # Seconds a socket stays in its user's group after joining. It only cleans up after
+            # web processes that died without leaving; open sockets join again well before it
+            # ends (rollerai/live_log.py), so a socket open for days keeps hearing its events.
+            "group_expiry": env.int("CHANNEL_LAYER_GROUP_EXPIRY_SECONDS", default=24 * 3600),
+        },
     },
 }
+# Kept events per user and how long the log keeps them (seconds): a socket that missed one
+# catches up within LIVE_EVENTS_CHECK_SECONDS, so these only need to outlast a slow catch-up.
+# Submissions are rate-limited per user, so a user rarely has more than a few kept events a minute.
+LIVE_EVENTS_KEPT = env.int("LIVE_EVENTS_KEPT", default=1000)
+LIVE_EVENTS_KEPT_SECONDS = env.int("LIVE_EVENTS_KEPT_SECONDS", default=600)
+# How often every open socket checks its user's log for kept events whose channel-layer message
+# was dropped (seconds); all sockets of a process check together, in one Redis command.
+LIVE_EVENTS_CHECK_SECONDS = env.float("LIVE_EVENTS_CHECK_SECONDS", default=2.0)
 
 # Where create_tiny_model and locally downloaded weights live; relative model sources resolve here.
 MODELS_DIR = env.path("MODELS_DIR", default=VAR_DIR / "models")
@@ -193,6 +241,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # channels-redis logs every message it drops for a full queue at INFO: under load that
+        # is thousands of lines a second, for progress that may be thinned by design (what
+        # may not be lost is kept, rollerai/live_log.py).
+        "channels_redis": {"level": "WARNING"},
+    },
 }
 
 # Credits every new account starts with.
