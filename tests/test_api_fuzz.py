@@ -36,7 +36,7 @@ def api_schema(web_server: str, api_key: str) -> Any:
     config = SchemathesisConfig.from_dict(
         {
             "seed": SEED,
-            "base-url": web_server,
+            "base-url": str(web_server),  # schemathesis takes no str subclass
             # As schemathesis's auth, so that its auth checks know what to take away.
             "auth": {"openapi": {"ApiKeyAuth": {"bearer": api_key}}},
             "generation": {"max-examples": EXAMPLES_PER_OPERATION},
