@@ -108,8 +108,9 @@ def test_a_redis_flush_mid_run_does_not_run_the_generation_again(
         django_rq.get_connection("default").flushdb()  # as if Redis had restarted empty
         generation = generation_wait(generation_id, "succeeded", "failed", timeout=120)
     finally:
-        output = workers["worker-a"].output()
         workers["worker-a"].stop()
+    # Read once it has stopped: a worker logs a generation as done after recording it.
+    output = workers["worker-a"].output()
 
     assert generation.status == "succeeded", generation.error
     assert generation.attempts == 1
