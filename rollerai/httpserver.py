@@ -10,13 +10,14 @@ Run it as `gunicorn -c python:rollerai.httpserver rollerai.wsgi` (the Procfile a
 address and process count on the command line, where they are easy to see).
 """
 
-import json
 import os
 import socket
 from typing import Any
 
 from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
 from gunicorn.workers.sync import SyncWorker
+
+from rollerai.refusals import refusal_response
 
 # The longest request line and header line accepted (gunicorn's own maximum).
 MAX_LINE_BYTES = 8190
@@ -31,19 +32,6 @@ timeout = int(os.environ.get("WEB_REQUEST_TIMEOUT_SECONDS", "60"))
 # Idle keep-alive connections are closed after this, so they cannot pin a sync worker for long.
 keepalive = 2
 accesslog = None
-
-
-def _refusal(*, status: int, reason: str, code: str, message: str, api: bool) -> bytes:
-    if api:
-        body = json.dumps({"error": {"code": code, "message": message, "field": None}}).encode()
-        content_type = b"application/json"
-    else:
-        body, content_type = message.encode(), b"text/plain; charset=utf-8"
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\n".encode() + b"Content-Type: " + content_type
-        + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
-    )  # fmt: skip
-    return head + body
 
 
 class _PeekingSocket:
@@ -86,14 +74,12 @@ class RefusingSyncWorker(SyncWorker):
         if not isinstance(exc, LimitRequestLine | LimitRequestHeaders):
             return super().handle_error(req, client, addr, exc)
         if isinstance(exc, LimitRequestLine):
-            status, reason, code = 414, "URI Too Long", "uri_too_long"
+            status, code = "414 URI Too Long", "uri_too_long"
             message = f"The URL is too long; send at most {MAX_LINE_BYTES} bytes."
         else:
-            status, reason, code = 431, "Request Header Fields Too Large", "header_too_long"
+            status, code = "431 Request Header Fields Too Large", "header_too_long"
             message = f"A request header is too long; send at most {MAX_LINE_BYTES} bytes each."
-        refusal = _refusal(
-            status=status, reason=reason, code=code, message=message, api=_is_api(client)
-        )
+        refusal = refusal_response(status=status, code=code, message=message, api=_is_api(client))
         self.log.warning("Refused a request from %s: %s", (addr or ("",))[0], exc)
         try:
             client.sendall(refusal)

@@ -5,7 +5,6 @@ Run it exactly like daphne: `python -m rollerai.webserver -b 127.0.0.1 -p 8000
 rollerai.asgi:application`.
 """
 
-import json
 from typing import Any
 
 from daphne.cli import CommandLineInterface
@@ -13,21 +12,10 @@ from daphne.http_protocol import HTTPFactory
 from daphne.server import Server
 from twisted.web.http import HTTPChannel, _GenericHTTPChannelProtocol
 
+from rollerai.refusals import refusal_response
+
 # How long a refused client may go on sending before the connection is closed anyway.
 REFUSED_CLIENT_SECONDS = 5
-
-
-def _refusal(*, status: str, code: str, message: str, api: bool) -> bytes:
-    if api:
-        body = json.dumps({"error": {"code": code, "message": message, "field": None}}).encode()
-        content_type = b"application/json"
-    else:
-        body, content_type = message.encode(), b"text/plain; charset=utf-8"
-    head = (
-        b"HTTP/1.1 " + status.encode() + b"\r\nContent-Type: " + content_type
-        + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
-    )  # fmt: skip
-    return head + body
 
 
 class LineLimitedChannel(HTTPChannel):
@@ -55,7 +43,7 @@ class LineLimitedChannel(HTTPChannel):
             status, code = "414 URI Too Long", "uri_too_long"
         # zope interfaces carry no types mypy can check.
         transport: Any = self.transport
-        transport.write(_refusal(status=status, code=code, message=message, api=api))
+        transport.write(refusal_response(status=status, code=code, message=message, api=api))
         # Half-closed: the client reads the answer and its end, and then closes its side.
         transport.loseWriteConnection()
         self.setTimeout(REFUSED_CLIENT_SECONDS)
