@@ -1,0 +1,59 @@
+"""What every backend offers the controller: list the pool's workers, start some, stop these.
+
+A backend only carries out decisions; it never decides. Each call may raise `BackendError`
+(quota, a 5xx, the platform unreachable): the controller logs it and tries again later, with
+backoff, and never crashes for it.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from worker.autoscaler.pools import PoolSpec
+
+
+class BackendError(Exception):
+    """The platform refused or failed a request; the message says what it said."""
+
+
+@dataclass(frozen=True)
+class PlatformWorker:
+    """A worker as the platform knows it, started or starting.
+
+    `id` is the platform's name for it (a pid, a pod's name, an ECS task id, a RunPod pod id).
+    The worker reports the same id as the `instance` in its heartbeat (see
+    worker.instance.instance_id), which is how the controller tells a worker that is up from one
+    still starting.
+    """
+
+    id: str
+    # When it was asked for (epoch seconds): a cold start is measured from here.
+    started_at: float
+    # Asked to stop and draining (finishing its job); no longer counted as capacity.
+    stopping: bool = False
+
+
+class Backend(ABC):
+    # The name used in the admin and in AUTOSCALER_BACKEND.
+    kind: ClassVar[str]
+
+    def __init__(self, pool: PoolSpec) -> None:
+        self.pool = pool
+
+    @abstractmethod
+    def workers(self) -> list[PlatformWorker]:
+        """Every worker of this pool the platform has started or is starting, draining ones
+        included (marked `stopping`)."""
+
+    @abstractmethod
+    def start(self, count: int) -> None:
+        """Ask for `count` more workers."""
+
+    @abstractmethod
+    def stop(self, workers: Sequence[PlatformWorker]) -> None:
+        """Stop these (idle) workers: each gets SIGTERM, finishes what it holds, and exits.
+        The pool's other workers must be left running."""
+
+    def close(self) -> None:  # noqa: B027 (most backends hold nothing to let go of)
+        """Let go of clients and connections (the controller is stopping)."""
