@@ -172,6 +172,17 @@ class Generation(Schema):
     position: int | None = Field(..., ge=1)
     eta_seconds: int | None = Field(..., ge=0)
     waiting_for_worker: bool
+    gpu_starting_seconds: int | None = Field(
+        ...,
+        ge=0,
+        description="While queued with no GPU up: the autoscaler is starting one, expected up "
+        "in about this many seconds (0: any moment). Null when none is starting.",
+    )
+    at_max: bool = Field(
+        ...,
+        description="The pool runs all the GPUs it may: no more will start, the ETA counts on "
+        "these alone.",
+    )
     progress: Progress
     images: list[Image]
     error: str | None
@@ -203,6 +214,8 @@ class Generation(Schema):
             position=standing.position if standing else None,
             eta_seconds=standing.eta_seconds if standing else None,
             waiting_for_worker=standing.waiting_for_worker if standing else False,
+            gpu_starting_seconds=standing.gpu_starting_seconds if standing else None,
+            at_max=standing.at_max if standing else False,
             progress=Progress.model_construct(
                 step=generation.progress_step, total=generation.steps
             ),

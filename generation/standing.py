@@ -25,12 +25,18 @@ class Standing:
     eta_seconds: int | None
     # No live worker serves the model: a GPU has to start before anything moves.
     waiting_for_worker: bool
+    # A GPU is starting for it: about this many seconds until it is up (0: any moment now).
+    gpu_starting_seconds: int | None = None
+    # The pool runs all the GPUs it may: the ETA counts on these alone, no more are coming.
+    at_max: bool = False
 
     def event_fields(self) -> dict[str, Any]:
         return {
             "position": self.position,
             "eta_seconds": self.eta_seconds,
             "waiting_for_worker": self.waiting_for_worker,
+            "gpu_starting_seconds": self.gpu_starting_seconds,
+            "at_max": self.at_max,
         }
 
 
@@ -58,11 +64,22 @@ def _waiting(model: DiffusionModel, *, limit: int) -> list[tuple[str, int]]:
 
 
 def _standing(position: int, images_until_done: int, capacity: ModelCapacity) -> Standing:
-    eta = None
-    if capacity.workers and capacity.seconds_per_image is not None:
+    eta = starting_in = None
+    per_image = capacity.seconds_per_image
+    if capacity.workers and per_image is not None:
         # The live workers share the line, each image taking about the recent time per image.
-        eta = math.ceil(images_until_done * capacity.seconds_per_image / capacity.workers)
-    return Standing(position=position, eta_seconds=eta, waiting_for_worker=not capacity.workers)
+        eta = math.ceil(images_until_done * per_image / capacity.workers)
+    elif not capacity.workers and capacity.ready_in_seconds is not None:
+        starting_in = math.ceil(capacity.ready_in_seconds)
+        if per_image is not None:
+            eta = starting_in + math.ceil(images_until_done * per_image / capacity.starting)
+    return Standing(
+        position=position,
+        eta_seconds=eta,
+        waiting_for_worker=not capacity.workers,
+        gpu_starting_seconds=starting_in,
+        at_max=capacity.at_max,
+    )
 
 
 def model_standings(model: DiffusionModel, *, limit: int) -> dict[str, Standing]:

@@ -340,6 +340,25 @@ GENERATION_LEASE_SECONDS = env.int("GENERATION_LEASE_SECONDS", default=6)
 # Waiting users hear about their new place in line at most this often (seconds).
 STANDINGS_INTERVAL_SECONDS = env.float("STANDINGS_INTERVAL_SECONDS", default=1.0)
 
+# The autoscaler (`manage.py autoscale`). A site with no worker pool in the admin gets one pool
+# serving every enabled model, from these.
+AUTOSCALER_BACKEND = env.str("AUTOSCALER_BACKEND", default="local")
+AUTOSCALER_MIN_WORKERS = env.int("AUTOSCALER_MIN_WORKERS", default=0)
+# On this machine, one worker by default: two CPU workers only share the same cores.
+AUTOSCALER_MAX_WORKERS = env.int(
+    "AUTOSCALER_MAX_WORKERS", default=1 if AUTOSCALER_BACKEND == "local" else 4
+)
+AUTOSCALER_IDLE_SECONDS = env.float("AUTOSCALER_IDLE_SECONDS", default=300.0)
+# Until measured: seconds from asking for a worker to its first heartbeat, and per image.
+AUTOSCALER_COLD_START_SECONDS = env.float("AUTOSCALER_COLD_START_SECONDS", default=60.0)
+AUTOSCALER_SECONDS_PER_IMAGE = env.float("AUTOSCALER_SECONDS_PER_IMAGE", default=10.0)
+# The wait before a job starts that pools aim for once a worker is up.
+AUTOSCALER_TARGET_WAIT_SECONDS = env.float("AUTOSCALER_TARGET_WAIT_SECONDS", default=30.0)
+# How long the backlog must stay low before an extra worker is let go.
+AUTOSCALER_HOLD_SECONDS = env.float("AUTOSCALER_HOLD_SECONDS", default=60.0)
+# Seconds between the controller's rounds.
+AUTOSCALER_ROUND_SECONDS = env.float("AUTOSCALER_ROUND_SECONDS", default=1.5)
+
 # Production serves only HTTPS (behind a proxy that sets X-Forwarded-Proto); local runs and tests
 # use plain HTTP on loopback.
 HTTPS = env_bool("DJANGO_HTTPS", default=False)

@@ -12,6 +12,7 @@ import torch
 
 from generation.fleet import WorkerStatus
 from generation.models import DiffusionModel, Generation
+from worker.instance import instance_id, worker_pool
 from worker.pipelines import pipeline_cache
 
 # Per-image times kept per model for ETAs: enough to smooth noise, few enough to follow change.
@@ -27,6 +28,9 @@ class WorkerState:
         self.batch_size = batch_size
         self.torch_threads = torch_threads
         self.started_at = time.time()
+        self.idle_since = self.started_at
+        self.pool = worker_pool()
+        self.instance = instance_id()
         self.jobs_done = 0
         self.batches_run = 0
         self.largest_batch = 0
@@ -56,6 +60,9 @@ class WorkerState:
         with self._lock:
             self._current = {str(generation.id): generation.run_token for generation in batch}
             self._lost = set()
+            # Busy now: the autoscaler must not take this worker for an idle one.
+            self.report_due = True
+        self.news.set()
 
     def current(self) -> dict[str, str]:
         with self._lock:
@@ -76,6 +83,7 @@ class WorkerState:
             self.jobs_done += len(batch)
             self.batches_run += 1
             self.largest_batch = max(self.largest_batch, len(batch))
+            self.idle_since = time.time()
             self.report_due = True
         self.news.set()
 
@@ -117,6 +125,9 @@ class WorkerState:
                     for model, timings in self._timings.items()
                 },
                 seen_at=time.time(),
+                pool=self.pool,
+                instance=self.instance,
+                idle_since=self.idle_since,
             )
 
 

@@ -127,10 +127,17 @@
 
   // Queue position and ETA, from a live event or an API record.
   function queueText(event) {
-    if (event.waiting_for_worker) return `Position ${event.position || "?"}: waiting for a GPU to start`;
-    if (!event.position) return "Waiting in the queue";
+    const place = `Position ${event.position || "?"}`;
     const eta = event.eta_seconds ? ` · ready in about ${duration(event.eta_seconds)}` : "";
-    return `Position ${event.position} in the queue${eta}`;
+    if (event.waiting_for_worker && event.gpu_starting_seconds != null) {
+      const soon = event.gpu_starting_seconds > 0 ? `about ${duration(event.gpu_starting_seconds)}` : "any moment now";
+      return `${place}: starting a GPU, ${soon}${eta}`;
+    }
+    if (event.waiting_for_worker) return `${place}: waiting for a GPU to start`;
+    if (!event.position) return "Waiting in the queue";
+    // No more GPUs will start: say so, so that a long wait is not a surprise.
+    const busy = event.at_max ? " · every GPU is busy" : "";
+    return `${place} in the queue${busy}${eta}`;
   }
 
   function update(event) {

@@ -8,7 +8,7 @@ backoff, and never crashes for it.
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from worker.autoscaler.pools import PoolSpec
 
@@ -40,6 +40,12 @@ class Backend(ABC):
 
     def __init__(self, pool: PoolSpec) -> None:
         self.pool = pool
+
+    @classmethod
+    def settings_problems(cls, settings: dict[str, Any]) -> list[str]:
+        """What is wrong with a pool's backend_settings for this backend, in words for the
+        admin form (nothing, if it will work)."""
+        return []
 
     @abstractmethod
     def workers(self) -> list[PlatformWorker]:
