@@ -349,6 +349,8 @@ AUTOSCALER_MAX_WORKERS = env.int(
     "AUTOSCALER_MAX_WORKERS", default=1 if AUTOSCALER_BACKEND == "local" else 4
 )
 AUTOSCALER_IDLE_SECONDS = env.float("AUTOSCALER_IDLE_SECONDS", default=300.0)
+# That pool's backend settings, as JSON (e.g. {"namespace": "rollerai"} on Kubernetes).
+AUTOSCALER_BACKEND_SETTINGS = env.json("AUTOSCALER_BACKEND_SETTINGS", default={})
 # Until measured: seconds from asking for a worker to its first heartbeat, and per image.
 AUTOSCALER_COLD_START_SECONDS = env.float("AUTOSCALER_COLD_START_SECONDS", default=60.0)
 AUTOSCALER_SECONDS_PER_IMAGE = env.float("AUTOSCALER_SECONDS_PER_IMAGE", default=10.0)

@@ -54,10 +54,6 @@ LIBRARY_VARIABLES = {
     "AWS_ACCESS_KEY_ID": "boto3, for the S3 bucket",
     "AWS_SECRET_ACCESS_KEY": "boto3, for the S3 bucket",
 }
-# Read by the worker pools and the autoscaler that are being written now (DESIGN.md section 7);
-# once the code reads them, they are found in it and these entries change nothing.
-PENDING_VARIABLES = {"WORKER_POOL", "WORKER_INSTANCE_ID", "AUTOSCALER_BACKEND"}
-PENDING_COMMANDS = {"autoscale"}
 
 ENV_READ_PATTERNS = [
     # django-environ (env.str("NAME", ...), env.db("NAME"), ...) and settings.env_bool("NAME").
@@ -248,7 +244,7 @@ def test_every_variable_the_deployment_sets_is_one_something_reads() -> None:
         for key, value in trigger["metadata"].items()
         if key.endswith("FromEnv")
     }
-    read = variables_the_code_reads() | set(LIBRARY_VARIABLES) | PENDING_VARIABLES | read_by_keda
+    read = variables_the_code_reads() | set(LIBRARY_VARIABLES) | read_by_keda
     set_by_manifests = set(config()) | set(secret_example()["stringData"])
     set_by_manifests |= {
         entry["name"] for _, container in containers() for entry in container.get("env", [])
@@ -427,7 +423,7 @@ def test_no_other_pod_holds_an_api_token() -> None:
 def command_problem(command: list[str]) -> str | None:
     """Why this container command would not start, or None."""
     if command[:2] == ["python", "manage.py"]:
-        if command[2] in get_commands() or command[2] in PENDING_COMMANDS:
+        if command[2] in get_commands():
             return None
         return f"no management command {command[2]}"
     if command[:2] == ["python", "-m"]:
@@ -462,7 +458,10 @@ def test_the_images_run_what_the_procfile_runs() -> None:
     assert web[web.index("-b") + 1] == f"{ALL_INTERFACES}:8000"
     assert live[:3] == live_line[:3] and live[-1] == live_line[-1]
     assert live[live.index("-b") + 1 : live.index("-p") + 2] == [ALL_INTERFACES, "-p", "8001"]
-    assert worker == procfile_command("worker")
+    # Locally the autoscaler starts workers with this same command (its local backend).
+    assert worker == ["python", "manage.py", "rungpuworker"]
+    autoscaler = only_container(resource("Deployment", "rollerai-autoscaler"))["command"]
+    assert autoscaler == procfile_command("autoscaler")[:3]
     assert only_container(resource("Job", "rollerai-migrate"))["command"] == [
         "python",
         "manage.py",

@@ -46,6 +46,7 @@ def _pool_from_settings(models: tuple[str, ...]) -> PoolSpec:
             cold_start=settings.AUTOSCALER_COLD_START_SECONDS,
             target_wait=settings.AUTOSCALER_TARGET_WAIT_SECONDS,
         ),
+        backend_settings=dict(settings.AUTOSCALER_BACKEND_SETTINGS),
     )
 
 
