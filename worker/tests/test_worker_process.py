@@ -99,3 +99,27 @@ def test_sigterm_stops_an_idle_worker_at_once(gpu_worker: RunningProcess) -> Non
 
     assert gpu_worker.process.wait(timeout=10) == 0
     assert time.monotonic() - started < 10
+
+
+def test_a_second_sigterm_hands_the_running_generation_back_to_the_queue(
+    gpu_worker: RunningProcess, alice_client: Client, tmp_path: Path
+) -> None:
+    generation_id = generation_submitted(alice_client, width=512, height=512, steps=50)
+    generation_wait(generation_id, "running")
+
+    gpu_worker.process.send_signal(signal.SIGTERM)
+    # RQ takes a second signal within a second for a duplicate of the first.
+    time.sleep(1.5)
+    gpu_worker.process.send_signal(signal.SIGTERM)
+    gpu_worker.process.wait(timeout=30)
+
+    handed_back = Generation.objects.get(id=generation_id)
+    assert handed_back.status == "queued"
+    # The cut-short run does not count against its one retry.
+    assert handed_back.attempts == 0
+    other = gpu_worker_start(tmp_path / "other.log")
+    try:
+        finished = generation_wait(generation_id, "succeeded", "failed", timeout=120)
+    finally:
+        other.stop()
+    assert finished.status == "succeeded" and finished.attempts == 1
