@@ -17,7 +17,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from billing.selectors import generation_credit_totals
-from generation.fleet import workers_live
+from generation.fleet import pool_reports, workers_live
 from generation.models import DiffusionModel, Generation
 from generation.queues import model_queue
 
@@ -68,6 +68,7 @@ class SiteCollector(Collector):
             for model, value in worker.seconds_per_image.items():
                 seconds.add_metric([worker.name, model], value)
         yield seconds
+        yield from self._pools()
         debited, refunded = generation_credit_totals()
         yield CounterMetricFamily(
             "rollerai_credits_debited", "Credits charged for generations.", value=debited
@@ -77,6 +78,55 @@ class SiteCollector(Collector):
             "Credits given back for failed or cancelled generations.",
             value=refunded,
         )
+
+    def _pools(self) -> Iterator[Metric]:
+        """What the autoscaler last reported of each pool (nothing while no controller runs)."""
+        reports = pool_reports()
+        workers = GaugeMetricFamily(
+            "rollerai_pool_workers",
+            "GPU workers of each autoscaled pool: up, starting (asked for, not up yet) and busy.",
+            labels=["pool", "state"],
+        )
+        sizes = GaugeMetricFamily(
+            "rollerai_pool_size_limit",
+            "Each pool's desired worker count this round, and its minimum and maximum.",
+            labels=["pool", "limit"],
+        )
+        starts = CounterMetricFamily(
+            "rollerai_pool_worker_starts", "Workers the autoscaler asked for.", labels=["pool"]
+        )
+        stops = CounterMetricFamily(
+            "rollerai_pool_worker_stops", "Workers the autoscaler stopped.", labels=["pool"]
+        )
+        cold = GaugeMetricFamily(
+            "rollerai_pool_cold_start_seconds",
+            "Expected seconds from asking for a worker to its first heartbeat (measured once "
+            "the pool has started some).",
+            labels=["pool"],
+        )
+        failing = GaugeMetricFamily(
+            "rollerai_pool_backend_failing",
+            "1 while the pool's platform refuses or fails the autoscaler's requests.",
+            labels=["pool"],
+        )
+        for report in reports:
+            for state, count in (
+                ("live", report.live),
+                ("starting", report.starting),
+                ("busy", report.busy),
+            ):
+                workers.add_metric([report.name, state], count)
+            for limit, count in (
+                ("desired", report.desired),
+                ("min", report.min_workers),
+                ("max", report.max_workers),
+            ):
+                sizes.add_metric([report.name, limit], count)
+            starts.add_metric([report.name], report.starts)
+            stops.add_metric([report.name], report.stops)
+            cold.add_metric([report.name], report.cold_start_seconds)
+            failing.add_metric([report.name], 1 if report.backend_error else 0)
+        yield from (workers, sizes, starts, stops, cold, failing)
 
     def _queue_jobs(self) -> Metric:
         family = GaugeMetricFamily(

@@ -7,7 +7,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from generation.fleet import workers_live
+from generation.fleet import pool_decisions, pool_reports, workers_live
 from generation.models import DiffusionModel
 from generation.queues import queue_length
 
@@ -26,5 +26,10 @@ def workers_page(request: HttpRequest) -> HttpResponse:
                 (worker, datetime.fromtimestamp(worker.started_at, tz=UTC)) for worker in workers
             ],
             "queues": queues,
+            "pools": pool_reports(),
+            "decisions": [
+                {**decision, "at": datetime.fromtimestamp(float(decision["at"]), tz=UTC)}  # type: ignore[arg-type]
+                for decision in pool_decisions()
+            ],
         },
     )

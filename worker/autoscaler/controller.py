@@ -8,6 +8,7 @@ never stop the controller. Stopping the controller leaves the workers as they ar
 import logging
 import threading
 import time
+from dataclasses import replace
 
 from django.db import close_old_connections
 
@@ -82,6 +83,7 @@ class Controller:
             platform = pool.backend.workers()
         except BackendError as error:
             self._failed(pool, "list", error, now)
+            self._report_failure(pool, heartbeats, now)
             return
         reading = pool_read(
             pool.spec,
@@ -131,10 +133,10 @@ class Controller:
         try:
             if decision.start:
                 pool.backend.start(decision.start)
-                pool.starts += decision.start
+                pool.started(decision.start)
             if decision.stop:
                 pool.backend.stop([reading.up[worker_id] for worker_id in decision.stop])
-                pool.stops += len(decision.stop)
+                pool.stopped(len(decision.stop))
         except BackendError as error:
             self._failed(pool, "start" if decision.start else "stop", error, now)
             return False
@@ -201,7 +203,38 @@ class Controller:
                 "live": len(state.live),
                 "queued_jobs": state.queued_jobs,
             }
+        pool.last_report = report
         pool_report_write(report, record)
+
+    def _report_failure(self, pool: PoolRun, heartbeats: list[WorkerStatus], now: float) -> None:
+        """The platform could not even list the pool's workers: the staff page and /metrics
+        still hear of the pool, with the error, and with what the heartbeats say is up."""
+        report = pool.last_report
+        if report is None:
+            limits = pool.spec.limits
+            up = [status for status in heartbeats if status.pool == pool.spec.name]
+            report = PoolReport(
+                name=pool.spec.name,
+                backend=pool.spec.backend,
+                models=list(pool.spec.models),
+                min_workers=limits.min_workers,
+                max_workers=limits.max_workers,
+                live=len(up),
+                starting=0,
+                starting_since=None,
+                busy=sum(bool(status.current_generations) for status in up),
+                desired=len(up),
+                queued_jobs=0,
+                cold_start_seconds=pool.cold_start_seconds or limits.cold_start_seconds,
+                cold_start_measured=pool.cold_start_seconds is not None,
+                seconds_per_image=pool.seconds_per_image,
+                starts=pool.starts,
+                stops=pool.stops,
+                last_decision=pool.last_reason,
+            )
+        report = replace(report, backend_error=pool.last_error, updated_at=now)
+        pool.last_report = report
+        pool_report_write(report)
 
     def _standings_publish(self, spec: PoolSpec) -> None:
         """Waiting users hear at once that a GPU is starting, or that one is up."""

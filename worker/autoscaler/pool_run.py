@@ -10,6 +10,7 @@ import statistics
 from collections import deque
 from dataclasses import asdict
 
+from generation.fleet import PoolReport
 from rollerai.connections import redis_connection
 from worker.autoscaler.backends import backend_class
 from worker.autoscaler.backends.base import Backend
@@ -30,6 +31,10 @@ def _cold_starts_key(pool: str) -> str:
     return f"autoscaler:pool:{pool}:cold-starts"
 
 
+def _counts_key(pool: str) -> str:
+    return f"autoscaler:pool:{pool}:counts"
+
+
 class PoolRun:
     def __init__(self, spec: PoolSpec) -> None:
         self.spec = spec
@@ -44,11 +49,16 @@ class PoolRun:
         self.seconds_per_image: float | None = None
         # Workers seen starting by this controller, so that their cold start can be measured.
         self.seen_starting: set[str] = set()
-        self.starts = self.stops = 0
+        # Totals over every controller's life, for /metrics' counters.
+        counts: dict[bytes, bytes] = redis.hgetall(_counts_key(spec.name))  # type: ignore[assignment]
+        self.starts = int(counts.get(b"starts", 0))
+        self.stops = int(counts.get(b"stops", 0))
         self.failures = 0
         self.retry_at = 0.0
         self.last_error = ""
         self.last_reason = ""
+        # What the last round reported, to repeat (with the error) when the platform fails.
+        self.last_report: PoolReport | None = None
 
     def respec(self, spec: PoolSpec) -> None:
         """The admin changed the pool: a new backend if its platform or settings changed."""
@@ -63,6 +73,12 @@ class PoolRun:
         if memory != self.memory:
             redis_connection().set(_memory_key(self.spec.name), json.dumps(asdict(memory)))
         self.memory = memory
+
+    def started(self, count: int) -> None:
+        self.starts = int(redis_connection().hincrby(_counts_key(self.spec.name), "starts", count))  # type: ignore[arg-type]
+
+    def stopped(self, count: int) -> None:
+        self.stops = int(redis_connection().hincrby(_counts_key(self.spec.name), "stops", count))  # type: ignore[arg-type]
 
     def cold_start_measured(self, seconds: float) -> None:
         self.cold_starts.append(seconds)
