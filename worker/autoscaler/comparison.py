@@ -49,7 +49,7 @@ def _ours(idle: float, target: float) -> PolicyFactory:
 def contenders() -> tuple[Contender, ...]:
     defaults = PoolLimits()
     ours_knobs = [(defaults.idle_seconds, defaults.target_wait_seconds)] + [
-        (idle, target) for idle in (0, 30, 120, 600) for target in (30, 90)
+        (idle, target) for idle in (0, 30, 120, 600) for target in (30, 90, 240)
     ]
     return (
         Contender(
