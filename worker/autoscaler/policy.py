@@ -155,12 +155,13 @@ def _left_when_ready(state: PoolState, limits: PoolLimits) -> float:
 
 
 def _oldest_misses_target(state: PoolState, limits: PoolLimits) -> bool:
-    """Has the oldest job waited past the target while the live workers are busy, with work
-    still queued once a new worker would be ready? (With no live worker, a new one would not
-    be ready before those already starting: it cannot help the oldest job.)"""
+    """Has the oldest job waited past the target while the live workers are busy, with more
+    work still queued once a new worker would be ready than a target wait's worth? (Less than
+    that, the pool there starts it within the target anyway. With no live worker, a new one
+    would not be ready before those already starting: it cannot help the oldest job.)"""
     if not state.live or state.oldest_wait_seconds <= limits.target_wait_seconds:
         return False
-    return _left_when_ready(state, limits) > 0
+    return _left_when_ready(state, limits) > limits.target_wait_seconds
 
 
 def _why_more(state: PoolState, have: int) -> str:
