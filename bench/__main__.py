@@ -16,6 +16,8 @@ BENCHMARKS = [
     "queue_depth",
     "end_to_end_overhead",
     "websocket_fanout",
+    # Pure simulation: no database, no GPU.
+    "autoscaler",
 ]
 
 if __name__ == "__main__":

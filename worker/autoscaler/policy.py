@@ -14,9 +14,9 @@ The rules, in the product's terms:
   so none is started.
 - Up at once, when the oldest queued job would otherwise wait past the target (a cold start
   included, if no worker is live) or the backlog needs more than the pool has.
-- Down one worker at a time, and only an idle one (a worker that holds a job is never chosen),
-  after the backlog has stayed under the low mark for the hold time: a queue that oscillates
-  around a mark does not make the pool flap.
+- Down one worker at a time (one a round), and only an idle one (a worker that holds a job is
+  never chosen), after the backlog has stayed under the low mark for the hold time: a queue that
+  oscillates around a mark does not make the pool flap.
 - The last worker (down to `min_workers`) goes only after the pool has been idle, nothing queued
   and nothing running, for the idle timeout.
 - Never below `min_workers`, never above `max_workers`.
@@ -132,28 +132,36 @@ def _for_backlog(state: PoolState, limits: PoolLimits, *, cold_started: int) -> 
     """Workers that get the last queued image started within the target wait, counting only
     the work still left by the time a newly asked-for worker would be ready: what the
     `cold_started` workers already there (or coming) clear in that time is theirs."""
-    if cold_started and not _left_when_ready(state, limits, cold_started):
+    left = _left_when_ready(state, limits)
+    if cold_started and not left:
         return cold_started  # the backlog is gone before a new worker could help
     seconds_per_image, _ = _rates(state, limits)
-    backlog = state.queued_images * seconds_per_image
-    return max(cold_started, math.ceil(backlog / max(limits.target_wait_seconds, 1.0)))
+    target = max(limits.target_wait_seconds, 1.0)
+    spread = math.ceil(state.queued_images * seconds_per_image / target)
+    # Past a long cold start the workers there have cleared much of the backlog: new ones need
+    # only spread what will be left, not the whole of it.
+    return max(cold_started, min(spread, cold_started + math.ceil(left / target)))
 
 
-def _left_when_ready(state: PoolState, limits: PoolLimits, workers: int) -> float:
-    """Seconds of queued work still waiting when a worker asked for now is ready, if `workers`
-    take from the queue meanwhile."""
+def _left_when_ready(state: PoolState, limits: PoolLimits) -> float:
+    """Seconds of queued work still waiting when a worker asked for now is ready, once the
+    pool's workers have taken from the queue meanwhile: a live one for the whole cold start, a
+    starting one only for the time it will be up before the new one (it was asked for earlier
+    by that much)."""
     seconds_per_image, cold_start = _rates(state, limits)
-    return max(0.0, state.queued_images * seconds_per_image - workers * cold_start)
+    head_start = sum(min(cold_start, state.now - since) for since in state.starting_since)
+    cleared = len(state.live) * cold_start + head_start
+    return max(0.0, state.queued_images * seconds_per_image - cleared)
 
 
 def _oldest_misses_target(state: PoolState, limits: PoolLimits) -> bool:
-    """Has the oldest job waited past the target while the live workers are busy, with work
-    still queued once a new worker would be ready? (With no live worker, a new one would not
-    be ready before those already starting: it cannot help the oldest job.)"""
+    """Has the oldest job waited past the target while the live workers are busy, with more
+    work still queued once a new worker would be ready than a target wait's worth? (Less than
+    that, the pool there starts it within the target anyway. With no live worker, a new one
+    would not be ready before those already starting: it cannot help the oldest job.)"""
     if not state.live or state.oldest_wait_seconds <= limits.target_wait_seconds:
         return False
-    have = len(state.live) + len(state.starting_since)
-    return _left_when_ready(state, limits, have) > 0
+    return _left_when_ready(state, limits) > limits.target_wait_seconds
 
 
 def _why_more(state: PoolState, have: int) -> str:
@@ -200,14 +208,16 @@ def _maybe_stop(
     if have <= limits.min_workers or not idle or state.starting_since:
         return steady
     if have - 1 >= max(wanted, 1):
-        # Extra workers: one at a time, after the backlog stayed low for the hold time.
+        # Extra workers: one a round, once the backlog has stayed low for the hold time (the
+        # hold is what keeps an oscillating queue from flapping; once it has passed, every
+        # idle extra worker is only cost).
         if memory.low_since is None or state.now - memory.low_since < limits.hold_seconds:
             return steady
         return Decision(
             stop=(idle[0].id,),
             desired=have - 1,
             reason=f"backlog low for {limits.hold_seconds:.0f} s: one worker fewer",
-            memory=replace(memory, low_since=state.now),
+            memory=memory,
         )
     # The last worker(s) above the minimum: only once the pool has been idle long enough.
     if memory.idle_since is None or state.now - memory.idle_since < limits.idle_seconds:
