@@ -10,7 +10,13 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from gallery.tests.factories import generation_make
-from generation.fleet import WorkerStatus, worker_heartbeat_remove, worker_heartbeat_write
+from generation.fleet import (
+    PoolReport,
+    WorkerStatus,
+    pool_report_write,
+    worker_heartbeat_remove,
+    worker_heartbeat_write,
+)
 from generation.models import DiffusionModel
 from testing.api import generation_post
 
@@ -122,3 +128,43 @@ def test_without_a_token_configured_a_bearer_header_is_refused(
     settings.METRICS_TOKEN = ""
 
     assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 403
+
+
+def test_each_autoscaled_pool_is_counted_up_starting_and_busy_with_its_starts_and_stops(
+    admin_client: Client, db: None
+) -> None:
+    pool_report_write(
+        PoolReport(
+            name="sdxl",
+            backend="kubernetes",
+            models=["sdxl"],
+            min_workers=1,
+            max_workers=6,
+            live=3,
+            starting=2,
+            starting_since=time.time(),
+            busy=3,
+            desired=5,
+            queued_jobs=40,
+            cold_start_seconds=415.0,
+            cold_start_measured=True,
+            seconds_per_image=2.0,
+            starts=11,
+            stops=6,
+            last_decision="backlog",
+            backend_error="",
+            updated_at=time.time(),
+        )
+    )
+
+    series = scrape(admin_client)
+
+    assert value(series, "rollerai_pool_workers", pool="sdxl", state="live") == 3
+    assert value(series, "rollerai_pool_workers", pool="sdxl", state="starting") == 2
+    assert value(series, "rollerai_pool_workers", pool="sdxl", state="busy") == 3
+    assert value(series, "rollerai_pool_size_limit", pool="sdxl", limit="desired") == 5
+    assert value(series, "rollerai_pool_size_limit", pool="sdxl", limit="max") == 6
+    assert value(series, "rollerai_pool_worker_starts_total", pool="sdxl") == 11
+    assert value(series, "rollerai_pool_worker_stops_total", pool="sdxl") == 6
+    assert value(series, "rollerai_pool_cold_start_seconds", pool="sdxl") == 415
+    assert value(series, "rollerai_pool_backend_failing", pool="sdxl") == 0

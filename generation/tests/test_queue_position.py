@@ -1,11 +1,13 @@
 """Waiting users see their place in line and, once a worker's speed is known, an ETA; both are
 pushed as the line moves, not polled."""
 
+import time
 from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.test import Client
 
+from generation.fleet import PoolReport, WorkerStatus, pool_report_write, worker_heartbeat_write
 from generation.models import DiffusionModel
 from testing.api import generation_post
 from testing.events import EventRecorder
@@ -55,3 +57,72 @@ def test_positions_count_down_live_and_an_eta_appears(
     # Once a worker is up, nobody is told to wait for a GPU any more.
     queued = [event for event in last if event["status"] == "queued"]
     assert queued[0]["waiting_for_worker"] and not queued[-1]["waiting_for_worker"]
+
+
+def pool_reported(**fields: object) -> None:
+    """What the autoscaler's controller writes each round about the pool serving tiny-demo."""
+    report = {
+        "name": "default",
+        "backend": "local",
+        "models": ["tiny-demo"],
+        "min_workers": 0,
+        "max_workers": 1,
+        "live": 0,
+        "starting": 0,
+        "starting_since": None,
+        "busy": 0,
+        "desired": 0,
+        "queued_jobs": 1,
+        "cold_start_seconds": 60.0,
+        "cold_start_measured": True,
+        "seconds_per_image": None,
+        "starts": 0,
+        "stops": 0,
+        "last_decision": "",
+        "updated_at": time.time(),
+        **fields,
+    }
+    pool_report_write(PoolReport(**report))  # type: ignore[arg-type]
+
+
+def test_while_a_gpu_starts_the_wait_says_so_with_the_time_left(
+    transactional_db: None, tiny_model: DiffusionModel, alice_client: Client
+) -> None:
+    generation_id = generation_post(alice_client).json()["id"]
+    before = alice_client.get(f"/api/v1/generations/{generation_id}").json()
+    assert before["waiting_for_worker"] and before["gpu_starting_seconds"] is None
+
+    pool_reported(starting=1, starting_since=time.time() - 15, desired=1)
+
+    during = alice_client.get(f"/api/v1/generations/{generation_id}").json()
+    assert during["waiting_for_worker"] is True
+    assert 44 <= during["gpu_starting_seconds"] <= 45
+    # The speed is not known before a worker has run anything: no ETA yet, only the start.
+    assert during["eta_seconds"] is None
+
+
+def test_with_every_gpu_the_pool_may_run_busy_the_wait_says_no_more_will_start(
+    transactional_db: None, tiny_model: DiffusionModel, alice_client: Client
+) -> None:
+    worker_heartbeat_write(
+        WorkerStatus(
+            name="gpu-1",
+            host="box",
+            pid=1,
+            device="cuda",
+            models=["tiny-demo"],
+            started_at=time.time(),
+            current_generations=["another"],
+            seconds_per_image={"tiny-demo": 4.0},
+            pool="default",
+            instance="gpu-1",
+        )
+    )
+    pool_reported(live=1, busy=1, desired=1, seconds_per_image=4.0)
+
+    generation = generation_post(alice_client, count=2).json()
+    detail = alice_client.get(f"/api/v1/generations/{generation['id']}").json()
+
+    assert detail["at_max"] is True
+    assert detail["waiting_for_worker"] is False and detail["gpu_starting_seconds"] is None
+    assert detail["eta_seconds"] == 8

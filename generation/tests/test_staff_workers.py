@@ -7,12 +7,19 @@ from pathlib import Path
 
 from django.test import Client
 
-from generation.fleet import WorkerStatus, worker_heartbeat_remove, worker_heartbeat_write
+from generation.fleet import (
+    PoolReport,
+    WorkerStatus,
+    pool_report_write,
+    worker_heartbeat_remove,
+    worker_heartbeat_write,
+)
 from generation.models import DiffusionModel
 from testing.processes import gpu_worker_start
 
 COLUMNS = [
     "Name",
+    "Pool",
     "Host / pid",
     "Device",
     "Torch threads",
@@ -129,3 +136,52 @@ def test_other_users_are_sent_to_the_admin_sign_in(alice_client: Client) -> None
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_staff_see_each_pool_the_autoscaler_runs_and_its_recent_decisions(
+    admin_client: Client, db: None
+) -> None:
+    assert "No autoscaler is running" in admin_client.get("/admin/workers/").content.decode()
+    report = PoolReport(
+        name="sdxl",
+        backend="kubernetes",
+        models=["sdxl"],
+        min_workers=0,
+        max_workers=3,
+        live=2,
+        starting=1,
+        starting_since=time.time(),
+        busy=2,
+        desired=3,
+        queued_jobs=9,
+        cold_start_seconds=412.0,
+        cold_start_measured=True,
+        seconds_per_image=2.0,
+        starts=7,
+        stops=4,
+        last_decision="backlog of 20 image(s) needs more than 2 worker(s)",
+        backend_error="quota exceeded: nvidia.com/gpu",
+        updated_at=time.time(),
+    )
+    decision = {
+        "at": time.time(),
+        "pool": "sdxl",
+        "start": 1,
+        "stop": [],
+        "desired": 3,
+        "reason": report.last_decision,
+        "live": 2,
+        "queued_jobs": 9,
+    }
+    pool_report_write(report, decision)
+
+    page = html.unescape(admin_client.get("/admin/workers/").content.decode())
+    pools = re.search(r'<table id="pools">(.*?)</table>', page, re.S)
+    assert pools is not None
+    cells = re.findall(r"<td>(.*?)</td>", pools.group(1), re.S)
+    assert cells[0] == "sdxl"
+    assert "failing:</strong> quota exceeded: nvidia.com/gpu" in cells[1]
+    assert cells[3:8] == ["2", "2", "1", "3", "0 \u2013 3 (at max)"]
+    assert cells[8] == "412 s" and cells[9] == "7 / 4"
+    decisions = re.search(r'<table id="decisions">(.*?)</table>', page, re.S)
+    assert decisions is not None and report.last_decision in decisions.group(1)
