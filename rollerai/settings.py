@@ -358,6 +358,10 @@ AUTOSCALER_SECONDS_PER_IMAGE = env.float("AUTOSCALER_SECONDS_PER_IMAGE", default
 AUTOSCALER_TARGET_WAIT_SECONDS = env.float("AUTOSCALER_TARGET_WAIT_SECONDS", default=30.0)
 # How long the backlog must stay low before an extra worker is let go.
 AUTOSCALER_HOLD_SECONDS = env.float("AUTOSCALER_HOLD_SECONDS", default=60.0)
+# Where the local backend's workers write their logs (the controller copies them to its output).
+AUTOSCALER_LOCAL_LOG_DIR = env.str(
+    "AUTOSCALER_LOCAL_LOG_DIR", default=str(BASE_DIR / "var" / "log" / "workers")
+)
 # Seconds between the controller's rounds.
 AUTOSCALER_ROUND_SECONDS = env.float("AUTOSCALER_ROUND_SECONDS", default=1.5)
 

@@ -219,8 +219,11 @@ def _maybe_stop(
             reason=f"backlog low for {limits.hold_seconds:.0f} s: one worker fewer",
             memory=memory,
         )
-    # The last worker(s) above the minimum: only once the pool has been idle long enough.
+    # The last worker(s) above the minimum: only once the pool has been idle long enough, and
+    # the worker itself too (one that has just come up has not had its chance yet).
     if memory.idle_since is None or state.now - memory.idle_since < limits.idle_seconds:
+        return steady
+    if state.now - idle[0].idle_since < limits.idle_seconds:
         return steady
     return Decision(
         stop=(idle[0].id,),

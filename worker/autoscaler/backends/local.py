@@ -3,9 +3,14 @@ and what `make run` uses.
 
 Workers run in sessions of their own and outlive the controller: stopping the controller leaves
 them as they are, and the next controller adopts them from the registry it keeps in Redis
-(instance id -> pid). A worker is recognised by its command line, which holds its name, so a pid
-taken over by another program is never signalled. Each worker gets WORKERS_PER_MACHINE set to
-the pool's maximum, so that workers sharing these cores divide them (DESIGN.md 9).
+(instance id -> pid). So they never write to the controller's own output (a pipe, under
+honcho, that would stay open as long as they live, and break when the controller goes): each
+writes to a log file of its own in AUTOSCALER_LOCAL_LOG_DIR, which the controller copies to its
+output, line by line, prefixed with the worker's name, as it goes.
+
+A worker is recognised by its command line, which holds its name, so a pid taken over by another
+program is never signalled. Each worker gets WORKERS_PER_MACHINE set to the pool's maximum, so
+that workers sharing these cores divide them (DESIGN.md 9).
 """
 
 import json
@@ -23,6 +28,7 @@ from django.conf import settings
 
 from rollerai.connections import redis_connection
 from worker.autoscaler.backends.base import Backend, PlatformWorker
+from worker.autoscaler.worker_logs import WorkerLogs
 
 
 def _registry(pool: str) -> str:
@@ -36,15 +42,18 @@ class LocalBackend(Backend):
         super().__init__(*args, **kwargs)
         # Workers this controller started: polled, so that their exits are reaped.
         self._children: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs = WorkerLogs(Path(settings.AUTOSCALER_LOCAL_LOG_DIR))
 
     def workers(self) -> list[PlatformWorker]:
         redis = redis_connection()
         workers = []
         for raw_id, raw in redis.hgetall(_registry(self.pool.name)).items():  # type: ignore[union-attr]
             instance, entry = raw_id.decode(), json.loads(raw)
+            self._logs.copy(instance)
             if not self._alive(instance, entry["pid"]):
                 redis.hdel(_registry(self.pool.name), instance)
                 self._children.pop(instance, None)
+                self._logs.forget(instance)
                 continue
             workers.append(
                 PlatformWorker(
@@ -58,12 +67,16 @@ class LocalBackend(Backend):
     def start(self, count: int) -> None:
         for _ in range(count):
             instance = f"{self.pool.name}-local-{secrets.token_hex(3)}"
-            process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
-                self._command(instance),
-                env=self._environment(instance),
-                cwd=settings.BASE_DIR,
-                start_new_session=True,
-            )
+            with self._logs.create(instance) as log:
+                process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
+                    self._command(instance),
+                    env=self._environment(instance),
+                    cwd=settings.BASE_DIR,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             self._children[instance] = process
             entry = {"pid": process.pid, "started_at": time.time()}
             redis_connection().hset(_registry(self.pool.name), instance, json.dumps(entry))
