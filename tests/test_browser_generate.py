@@ -1,11 +1,16 @@
 """End to end in a real browser: sign up, type a prompt, watch the progress bar move and the image
 appear, all without a page reload, made by a real worker process through Redis."""
 
+import re
+import time
 from typing import Any
 
 import pytest
 
 from conftest import ARTIFACTS_DIR, PASSWORD
+from generation.fleet import PoolReport, pool_report_write
+from generation.models import DiffusionModel
+from generation.services import standings_publish
 from testing.processes import RunningProcess
 
 # Records every value the newest card's progress bar takes, as the page's own script sets them.
@@ -62,3 +67,53 @@ def test_a_new_user_generates_an_image_and_watches_it_happen(
     # A live preview showed under the progress bar while it ran, and is gone now.
     assert "data:image/webp;base64," in page.evaluate("window.previewSeen")
     assert not page.is_visible(".generation .preview")
+
+
+@pytest.mark.browser
+def test_while_the_autoscaler_starts_a_gpu_the_page_says_so_and_how_long(
+    transactional_db: None, web_server: str, tiny_model: DiffusionModel, browser_page: Any
+) -> None:
+    page = browser_page
+    page.goto(f"{web_server}/accounts/signup/")
+    page.fill("#id_username", "dave")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{web_server}/")
+    page.wait_for_selector("#live-status[data-state=open]")
+    page.fill("#prompt", "a harbour in fog")
+    page.click("#generate")
+    page.wait_for_selector(".generation[data-status=queued]")
+    assert "waiting for a GPU to start" in page.inner_text(".generation .state")
+
+    # What the controller reports once it has asked for a worker (see test_autoscale_local),
+    # and the standings it then sends to the waiting users.
+    pool_report_write(
+        PoolReport(
+            name="default",
+            backend="local",
+            models=[tiny_model.slug],
+            min_workers=0,
+            max_workers=1,
+            live=0,
+            starting=1,
+            starting_since=time.time(),
+            busy=0,
+            desired=1,
+            queued_jobs=1,
+            cold_start_seconds=90.0,
+            cold_start_measured=True,
+            seconds_per_image=None,
+            starts=1,
+            stops=0,
+            last_decision="scale from zero: work arrived",
+            updated_at=time.time(),
+        )
+    )
+    standings_publish(tiny_model)
+
+    page.wait_for_function(
+        "() => document.querySelector('.generation .state').textContent.includes('starting a GPU')"
+    )
+    text = page.inner_text(".generation .state")
+    assert re.fullmatch(r"Position 1: starting a GPU, about (89|90) s", text), text

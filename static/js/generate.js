@@ -121,7 +121,8 @@
 
   // Applies an event or an API record to its card.
   function duration(seconds) {
-    if (seconds < 60) return `${seconds} s`;
+    // Seconds up to two minutes: "about 2 min" for 90 s would promise too little.
+    if (seconds < 120) return `${seconds} s`;
     return `${Math.round(seconds / 60)} min`;
   }
 
