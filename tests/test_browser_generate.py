@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from conftest import ARTIFACTS_DIR, PASSWORD
-from generation.fleet import PoolReport, pool_report_write
 from generation.models import DiffusionModel
 from generation.services import standings_publish
+from testing.pools import pool_reported
 from testing.processes import RunningProcess
 
 # Records every value the newest card's progress bar takes, as the page's own script sets them.
@@ -88,27 +88,13 @@ def test_while_the_autoscaler_starts_a_gpu_the_page_says_so_and_how_long(
 
     # What the controller reports once it has asked for a worker (see test_autoscale_local),
     # and the standings it then sends to the waiting users.
-    pool_report_write(
-        PoolReport(
-            name="default",
-            backend="local",
-            models=[tiny_model.slug],
-            min_workers=0,
-            max_workers=1,
-            live=0,
-            starting=1,
-            starting_since=time.time(),
-            busy=0,
-            desired=1,
-            queued_jobs=1,
-            cold_start_seconds=90.0,
-            cold_start_measured=True,
-            seconds_per_image=None,
-            starts=1,
-            stops=0,
-            last_decision="scale from zero: work arrived",
-            updated_at=time.time(),
-        )
+    pool_reported(
+        starting=1,
+        starting_since=time.time(),
+        desired=1,
+        cold_start_seconds=90.0,
+        starts=1,
+        last_decision="scale from zero: work arrived",
     )
     standings_publish(tiny_model)
 

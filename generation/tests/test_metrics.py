@@ -10,15 +10,10 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from gallery.tests.factories import generation_make
-from generation.fleet import (
-    PoolReport,
-    WorkerStatus,
-    pool_report_write,
-    worker_heartbeat_remove,
-    worker_heartbeat_write,
-)
+from generation.fleet import WorkerStatus, worker_heartbeat_remove, worker_heartbeat_write
 from generation.models import DiffusionModel
 from testing.api import generation_post
+from testing.pools import pool_reported
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -133,28 +128,21 @@ def test_without_a_token_configured_a_bearer_header_is_refused(
 def test_each_autoscaled_pool_is_counted_up_starting_and_busy_with_its_starts_and_stops(
     admin_client: Client, db: None
 ) -> None:
-    pool_report_write(
-        PoolReport(
-            name="sdxl",
-            backend="kubernetes",
-            models=["sdxl"],
-            min_workers=1,
-            max_workers=6,
-            live=3,
-            starting=2,
-            starting_since=time.time(),
-            busy=3,
-            desired=5,
-            queued_jobs=40,
-            cold_start_seconds=415.0,
-            cold_start_measured=True,
-            seconds_per_image=2.0,
-            starts=11,
-            stops=6,
-            last_decision="backlog",
-            backend_error="",
-            updated_at=time.time(),
-        )
+    pool_reported(
+        name="sdxl",
+        backend="kubernetes",
+        models=["sdxl"],
+        min_workers=1,
+        max_workers=6,
+        live=3,
+        starting=2,
+        starting_since=time.time(),
+        busy=3,
+        desired=5,
+        queued_jobs=40,
+        cold_start_seconds=415.0,
+        starts=11,
+        stops=6,
     )
 
     series = scrape(admin_client)

@@ -7,10 +7,11 @@ from pathlib import Path
 from django.contrib.auth.models import User
 from django.test import Client
 
-from generation.fleet import PoolReport, WorkerStatus, pool_report_write, worker_heartbeat_write
+from generation.fleet import WorkerStatus, worker_heartbeat_write
 from generation.models import DiffusionModel
 from testing.api import generation_post
 from testing.events import EventRecorder
+from testing.pools import pool_reported
 from testing.processes import gpu_worker_start
 from testing.waiting import generation_wait
 
@@ -57,32 +58,6 @@ def test_positions_count_down_live_and_an_eta_appears(
     # Once a worker is up, nobody is told to wait for a GPU any more.
     queued = [event for event in last if event["status"] == "queued"]
     assert queued[0]["waiting_for_worker"] and not queued[-1]["waiting_for_worker"]
-
-
-def pool_reported(**fields: object) -> None:
-    """What the autoscaler's controller writes each round about the pool serving tiny-demo."""
-    report = {
-        "name": "default",
-        "backend": "local",
-        "models": ["tiny-demo"],
-        "min_workers": 0,
-        "max_workers": 1,
-        "live": 0,
-        "starting": 0,
-        "starting_since": None,
-        "busy": 0,
-        "desired": 0,
-        "queued_jobs": 1,
-        "cold_start_seconds": 60.0,
-        "cold_start_measured": True,
-        "seconds_per_image": None,
-        "starts": 0,
-        "stops": 0,
-        "last_decision": "",
-        "updated_at": time.time(),
-        **fields,
-    }
-    pool_report_write(PoolReport(**report))  # type: ignore[arg-type]
 
 
 def test_while_a_gpu_starts_the_wait_says_so_with_the_time_left(

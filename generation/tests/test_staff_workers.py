@@ -8,13 +8,13 @@ from pathlib import Path
 from django.test import Client
 
 from generation.fleet import (
-    PoolReport,
     WorkerStatus,
     pool_report_write,
     worker_heartbeat_remove,
     worker_heartbeat_write,
 )
 from generation.models import DiffusionModel
+from testing.pools import pool_reported
 from testing.processes import gpu_worker_start
 
 COLUMNS = [
@@ -142,11 +142,10 @@ def test_staff_see_each_pool_the_autoscaler_runs_and_its_recent_decisions(
     admin_client: Client, db: None
 ) -> None:
     assert "No autoscaler is running" in admin_client.get("/admin/workers/").content.decode()
-    report = PoolReport(
+    report = pool_reported(
         name="sdxl",
         backend="kubernetes",
         models=["sdxl"],
-        min_workers=0,
         max_workers=3,
         live=2,
         starting=1,
@@ -155,13 +154,11 @@ def test_staff_see_each_pool_the_autoscaler_runs_and_its_recent_decisions(
         desired=3,
         queued_jobs=9,
         cold_start_seconds=412.0,
-        cold_start_measured=True,
         seconds_per_image=2.0,
         starts=7,
         stops=4,
         last_decision="backlog of 20 image(s) needs more than 2 worker(s)",
         backend_error="quota exceeded: nvidia.com/gpu",
-        updated_at=time.time(),
     )
     decision = {
         "at": time.time(),

@@ -13,7 +13,7 @@ from dataclasses import replace
 from django.db import close_old_connections
 
 from generation.backlog import models_backlog
-from generation.fleet import PoolReport, WorkerStatus, pool_report_write, workers_live
+from generation.fleet import WorkerStatus, pool_report_write, workers_live
 from generation.models import DiffusionModel
 from generation.services import standings_publish
 from rollerai.connections import redis_connection
@@ -168,28 +168,16 @@ class Controller:
     def _report(
         self, pool: PoolRun, reading: PoolReading, decision: Decision | None, now: float
     ) -> None:
-        state, limits = reading.state, pool.spec.limits
+        state = reading.state
         starting = len(reading.starting) + (decision.start if decision else 0)
-        report = PoolReport(
-            name=pool.spec.name,
-            backend=pool.spec.backend,
-            models=list(pool.spec.models),
-            min_workers=limits.min_workers,
-            max_workers=limits.max_workers,
+        report = pool.report(
             live=len(state.live),
             starting=starting,
             starting_since=min(state.starting_since, default=now if starting else None),
             busy=sum(worker.busy for worker in state.live),
             desired=decision.desired if decision else len(state.live) + len(reading.starting),
             queued_jobs=state.queued_jobs,
-            cold_start_seconds=pool.cold_start_seconds or limits.cold_start_seconds,
-            cold_start_measured=pool.cold_start_seconds is not None,
-            seconds_per_image=state.seconds_per_image,
-            starts=pool.starts,
-            stops=pool.stops,
-            last_decision=pool.last_reason,
-            backend_error=pool.last_error,
-            updated_at=now,
+            now=now,
         )
         record = None
         if decision is not None:
@@ -203,34 +191,23 @@ class Controller:
                 "live": len(state.live),
                 "queued_jobs": state.queued_jobs,
             }
-        pool.last_report = report
         pool_report_write(report, record)
 
     def _report_failure(self, pool: PoolRun, heartbeats: list[WorkerStatus], now: float) -> None:
         """The platform could not even list the pool's workers: the staff page and /metrics
-        still hear of the pool, with the error, and with what the heartbeats say is up."""
+        still hear of the pool, with the error, and (before any round went well) with what
+        the heartbeats say is up."""
         report = pool.last_report
         if report is None:
-            limits = pool.spec.limits
             up = [status for status in heartbeats if status.pool == pool.spec.name]
-            report = PoolReport(
-                name=pool.spec.name,
-                backend=pool.spec.backend,
-                models=list(pool.spec.models),
-                min_workers=limits.min_workers,
-                max_workers=limits.max_workers,
+            report = pool.report(
                 live=len(up),
                 starting=0,
                 starting_since=None,
                 busy=sum(bool(status.current_generations) for status in up),
                 desired=len(up),
                 queued_jobs=0,
-                cold_start_seconds=pool.cold_start_seconds or limits.cold_start_seconds,
-                cold_start_measured=pool.cold_start_seconds is not None,
-                seconds_per_image=pool.seconds_per_image,
-                starts=pool.starts,
-                stops=pool.stops,
-                last_decision=pool.last_reason,
+                now=now,
             )
         report = replace(report, backend_error=pool.last_error, updated_at=now)
         pool.last_report = report

@@ -91,6 +91,43 @@ class PoolRun:
     def cold_start_seconds(self) -> float | None:
         return statistics.median(self.cold_starts) if self.cold_starts else None
 
+    def report(
+        self,
+        *,
+        live: int,
+        starting: int,
+        starting_since: float | None,
+        busy: int,
+        desired: int,
+        queued_jobs: int,
+        now: float,
+    ) -> PoolReport:
+        """What the staff page, /metrics and users' ETAs hear of this pool, with this round's
+        counts; kept, to repeat with the error when the platform fails."""
+        limits = self.spec.limits
+        self.last_report = PoolReport(
+            name=self.spec.name,
+            backend=self.spec.backend,
+            models=list(self.spec.models),
+            min_workers=limits.min_workers,
+            max_workers=limits.max_workers,
+            live=live,
+            starting=starting,
+            starting_since=starting_since,
+            busy=busy,
+            desired=desired,
+            queued_jobs=queued_jobs,
+            cold_start_seconds=self.cold_start_seconds or limits.cold_start_seconds,
+            cold_start_measured=self.cold_start_seconds is not None,
+            seconds_per_image=self.seconds_per_image,
+            starts=self.starts,
+            stops=self.stops,
+            last_decision=self.last_reason,
+            backend_error=self.last_error,
+            updated_at=now,
+        )
+        return self.last_report
+
     def failed(self, error: Exception, now: float) -> None:
         self.failures += 1
         delay = min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** (self.failures - 1))

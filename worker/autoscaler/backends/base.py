@@ -5,6 +5,7 @@ A backend only carries out decisions; it never decides. Each call may raise `Bac
 backoff, and never crashes for it.
 """
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,3 +64,27 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 (most backends hold nothing to let go of)
         """Let go of clients and connections (the controller is stopping)."""
+
+
+class Placeholders:
+    """Workers a platform was asked for (a replica count, a desired count) that it has not
+    created yet: just scaled, or held back by a quota. They are capacity that is coming, so the
+    controller must see them as starting, since the last scale-up."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+
+    def scaled_up(self) -> None:
+        self._since = time.time()
+
+    def added(self, found: list[PlatformWorker], asked_for: int) -> list[PlatformWorker]:
+        missing = asked_for - sum(1 for worker in found if not worker.stopping)
+        if missing <= 0:
+            self._since = None
+            return found
+        if self._since is None:
+            self._since = time.time()
+        since = self._since
+        return found + [
+            PlatformWorker(id=f"pending-{index}", started_at=since) for index in range(missing)
+        ]

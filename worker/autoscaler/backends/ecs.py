@@ -31,7 +31,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from worker.autoscaler.backends.base import Backend, BackendError, PlatformWorker
+from worker.autoscaler.backends.base import Backend, BackendError, Placeholders, PlatformWorker
 from worker.autoscaler.pools import PoolSpec
 
 SETTINGS = ("cluster", "service", "region")
@@ -58,7 +58,7 @@ class ECSBackend(Backend):
         )
         self._ecs: Any = None
         # When desiredCount was last raised: the start time of tasks not placed yet.
-        self._scaled_up_at: float | None = None
+        self._placeholders = Placeholders()
 
     @classmethod
     def settings_problems(cls, settings: dict[str, Any]) -> list[str]:
@@ -86,25 +86,13 @@ class ECSBackend(Backend):
             )
             for task in self._tasks()
         ]
-        # Tasks asked for that ECS has not placed yet (just scaled, or no capacity): capacity
-        # that is coming, so the controller must see them.
-        missing = desired - sum(1 for worker in found if not worker.stopping)
-        if missing <= 0:
-            self._scaled_up_at = None
-            return found
-        if self._scaled_up_at is None:
-            self._scaled_up_at = time.time()
-        found.extend(
-            PlatformWorker(id=f"pending-{index}", started_at=self._scaled_up_at)
-            for index in range(missing)
-        )
-        return found
+        return self._placeholders.added(found, desired)
 
     def start(self, count: int) -> None:
         if count <= 0:
             return
         self._set_desired_count(self._desired_count() + count)
-        self._scaled_up_at = time.time()
+        self._placeholders.scaled_up()
 
     def stop(self, workers: Sequence[PlatformWorker]) -> None:
         chosen = {worker.id for worker in workers if not worker.stopping}

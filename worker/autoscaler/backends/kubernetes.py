@@ -31,7 +31,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from worker.autoscaler.backends.base import Backend, BackendError, PlatformWorker
+from worker.autoscaler.backends.base import Backend, BackendError, Placeholders, PlatformWorker
 from worker.autoscaler.pools import PoolSpec
 
 POOL_LABEL = "rollerai.app/pool"
@@ -55,7 +55,7 @@ class KubernetesBackend(Backend):
         self._api_client: client.ApiClient | None = None
         # When replicas were last raised: the start time of pods asked for but not yet created
         # (the platform has no record of them to read it from).
-        self._scaled_up_at: float | None = None
+        self._placeholders = Placeholders()
 
     @classmethod
     def settings_problems(cls, settings: dict[str, Any]) -> list[str]:
@@ -88,26 +88,14 @@ class KubernetesBackend(Backend):
                     stopping=meta.deletion_timestamp is not None,
                 )
             )
-        # Pods asked for that the ReplicaSet has not created yet (just scaled, or refused by a
-        # ResourceQuota): still capacity that is coming, so the controller must see them.
-        missing = replicas - sum(1 for worker in found if not worker.stopping)
-        if missing <= 0:
-            self._scaled_up_at = None
-            return found
-        if self._scaled_up_at is None:
-            self._scaled_up_at = time.time()
-        found.extend(
-            PlatformWorker(id=f"pending-{index}", started_at=self._scaled_up_at)
-            for index in range(missing)
-        )
-        return found
+        return self._placeholders.added(found, replicas)
 
     def start(self, count: int) -> None:
         if count <= 0:
             return
         replicas = (self._read_scale().spec.replicas or 0) + count
         self._patch_replicas(replicas)
-        self._scaled_up_at = time.time()
+        self._placeholders.scaled_up()
 
     def stop(self, workers: Sequence[PlatformWorker]) -> None:
         chosen = {worker.id for worker in workers if not worker.stopping}
