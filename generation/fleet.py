@@ -149,6 +149,8 @@ class PoolReport:
     starts: int
     stops: int
     last_decision: str
+    # Decisions that changed something, carried out, over every controller's life.
+    decisions: int = 0
     # Why the backend could not carry out the last decision ('' when it could).
     backend_error: str = ""
     updated_at: float = 0.0

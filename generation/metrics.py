@@ -98,6 +98,11 @@ class SiteCollector(Collector):
         stops = CounterMetricFamily(
             "rollerai_pool_worker_stops", "Workers the autoscaler stopped.", labels=["pool"]
         )
+        decisions = CounterMetricFamily(
+            "rollerai_pool_decisions",
+            "Decisions the autoscaler carried out (each started or stopped workers).",
+            labels=["pool"],
+        )
         cold = GaugeMetricFamily(
             "rollerai_pool_cold_start_seconds",
             "Expected seconds from asking for a worker to its first heartbeat (measured once "
@@ -124,9 +129,10 @@ class SiteCollector(Collector):
                 sizes.add_metric([report.name, limit], count)
             starts.add_metric([report.name], report.starts)
             stops.add_metric([report.name], report.stops)
+            decisions.add_metric([report.name], report.decisions)
             cold.add_metric([report.name], report.cold_start_seconds)
             failing.add_metric([report.name], 1 if report.backend_error else 0)
-        yield from (workers, sizes, starts, stops, cold, failing)
+        yield from (workers, sizes, starts, stops, decisions, cold, failing)
 
     def _queue_jobs(self) -> Metric:
         family = GaugeMetricFamily(

@@ -143,6 +143,7 @@ def test_each_autoscaled_pool_is_counted_up_starting_and_busy_with_its_starts_an
         cold_start_seconds=415.0,
         starts=11,
         stops=6,
+        decisions=9,
     )
 
     series = scrape(admin_client)
@@ -154,5 +155,6 @@ def test_each_autoscaled_pool_is_counted_up_starting_and_busy_with_its_starts_an
     assert value(series, "rollerai_pool_size_limit", pool="sdxl", limit="max") == 6
     assert value(series, "rollerai_pool_worker_starts_total", pool="sdxl") == 11
     assert value(series, "rollerai_pool_worker_stops_total", pool="sdxl") == 6
+    assert value(series, "rollerai_pool_decisions_total", pool="sdxl") == 9
     assert value(series, "rollerai_pool_cold_start_seconds", pool="sdxl") == 415
     assert value(series, "rollerai_pool_backend_failing", pool="sdxl") == 0

@@ -27,6 +27,9 @@ from worker.selectors import pools_current
 
 log = logging.getLogger(__name__)
 
+# While a GPU starts for a pool with none up, its waiting users hear the time left this often.
+STARTING_NEWS_SECONDS = 5.0
+
 
 class Controller:
     def __init__(self, *, round_seconds: float, warm_workers: int = 0) -> None:
@@ -101,7 +104,15 @@ class Controller:
         pool.memory_keep(decision.memory)
         carried = self._carry_out(pool, reading, decision, now)
         self._report(pool, reading, decision if carried else None, now)
-        if came_up or (carried and decision.start):
+        # Waiting users hear at once that a GPU is starting or is up, and, while one starts
+        # for nobody served yet, every few seconds how long it should still take.
+        waiting_on_start = bool(reading.starting) and not reading.up
+        if (
+            came_up
+            or (carried and decision.start)
+            or (waiting_on_start and now - pool.standings_sent_at >= STARTING_NEWS_SECONDS)
+        ):
+            pool.standings_sent_at = now
             self._standings_publish(pool.spec)
 
     def _warm(self, pool: PoolRun, reading: PoolReading, decision: Decision) -> Decision:
@@ -141,6 +152,7 @@ class Controller:
             self._failed(pool, "start" if decision.start else "stop", error, now)
             return False
         pool.succeeded()
+        pool.decided()
         pool.last_reason = decision.reason
         log.info(
             "Pool %s: %s (start %d, stop %s; %d up, %d starting, %d queued)",
@@ -214,6 +226,5 @@ class Controller:
         pool_report_write(report)
 
     def _standings_publish(self, spec: PoolSpec) -> None:
-        """Waiting users hear at once that a GPU is starting, or that one is up."""
         for model in DiffusionModel.objects.filter(slug__in=spec.models):
             standings_publish(model)

@@ -53,12 +53,14 @@ class PoolRun:
         counts: dict[bytes, bytes] = redis.hgetall(_counts_key(spec.name))  # type: ignore[assignment]
         self.starts = int(counts.get(b"starts", 0))
         self.stops = int(counts.get(b"stops", 0))
+        self.decisions = int(counts.get(b"decisions", 0))
         self.failures = 0
         self.retry_at = 0.0
         self.last_error = ""
         self.last_reason = ""
         # What the last round reported, to repeat (with the error) when the platform fails.
         self.last_report: PoolReport | None = None
+        self.standings_sent_at = 0.0
 
     def respec(self, spec: PoolSpec) -> None:
         """The admin changed the pool: a new backend if its platform or settings changed."""
@@ -73,6 +75,10 @@ class PoolRun:
         if memory != self.memory:
             redis_connection().set(_memory_key(self.spec.name), json.dumps(asdict(memory)))
         self.memory = memory
+
+    def decided(self) -> None:
+        key = _counts_key(self.spec.name)
+        self.decisions = int(redis_connection().hincrby(key, "decisions", 1))  # type: ignore[arg-type]
 
     def started(self, count: int) -> None:
         self.starts = int(redis_connection().hincrby(_counts_key(self.spec.name), "starts", count))  # type: ignore[arg-type]
@@ -123,6 +129,7 @@ class PoolRun:
             starts=self.starts,
             stops=self.stops,
             last_decision=self.last_reason,
+            decisions=self.decisions,
             backend_error=self.last_error,
             updated_at=now,
         )

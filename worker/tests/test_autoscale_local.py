@@ -128,7 +128,7 @@ def test_a_pool_at_zero_starts_a_worker_runs_everything_once_and_goes_back_to_ze
         assert adopted.starts == 1 and adopted.starting == 0
         idle_from = time.monotonic()
         gone = pool_report(timeout=IDLE_SECONDS + 30, until=lambda r: r.live == 0)
-        assert gone.stops == 1 and gone.starting == 0
+        assert gone.stops == 1 and gone.starting == 0 and gone.decisions == 2
         print(f"idle to zero: {time.monotonic() - idle_from:.1f} s after adoption")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and _alive(workers[0]):
