@@ -39,6 +39,7 @@ class Controller:
         # Workers to have at boot (`make run` starts one), once this controller holds the lock.
         self.warm_workers = warm_workers
         self.acting = False
+        self.unusable_said: dict[str, float] = {}
 
     def run(self, stopping: threading.Event) -> None:
         while not stopping.is_set():
@@ -67,8 +68,21 @@ class Controller:
         specs = pools_current()
         heartbeats = workers_live()
         for spec in specs:
-            self._pool_round(self._pool(spec), heartbeats)
+            # One pool's trouble (a backend missing here, a bug) must not stop the others.
+            try:
+                self._pool_round(self._pool(spec), heartbeats)
+            except KeyError as error:
+                self._unusable(spec, str(error))
+            except Exception:
+                log.exception("Pool %s: round failed", spec.name)
         self.warm_workers = 0
+
+    def _unusable(self, spec: PoolSpec, why: str) -> None:
+        """Said once a minute, not every round."""
+        now = time.monotonic()
+        if now - self.unusable_said.get(spec.name, -60.0) >= 60:
+            self.unusable_said[spec.name] = now
+            log.error("Pool %s cannot be scaled: %s", spec.name, why.strip("'\""))
 
     def _pool(self, spec: PoolSpec) -> PoolRun:
         run = self.pools.get(spec.name)

@@ -1,6 +1,9 @@
 """Worker pools as staff manage them in the admin, and the pools the autoscaler then runs: the
 admin's, or on a site with none, one local pool from the AUTOSCALER_* settings."""
 
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 from pytest_django.fixtures import Settings
 
@@ -99,3 +102,28 @@ def test_a_disabled_pool_is_left_alone(admin_client: Client, tiny_model: Diffusi
     admin_client.post(ADD_PAGE, pool_form(name="paused", enabled=""))
 
     assert pools_current() == []
+
+
+def test_the_controller_refuses_to_start_on_a_backend_it_does_not_know(
+    db: None, settings: Settings
+) -> None:
+    settings.AUTOSCALER_BACKEND = "nomad"
+
+    with pytest.raises(CommandError) as refused:
+        call_command("autoscale")
+
+    assert str(refused.value) == (
+        "AUTOSCALER_BACKEND='nomad': use one of local, kubernetes, ecs, runpod."
+    )
+
+
+def test_the_controller_refuses_backend_settings_that_cannot_work(
+    db: None, settings: Settings
+) -> None:
+    settings.AUTOSCALER_BACKEND = "ecs"
+    settings.AUTOSCALER_BACKEND_SETTINGS = {"cluster": "gpu"}
+
+    with pytest.raises(CommandError) as refused:
+        call_command("autoscale")
+
+    assert "service" in str(refused.value)

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from worker.autoscaler.backends import BACKEND_KINDS, backend_class
 from worker.autoscaler.backends.local import local_workers_stop
 from worker.autoscaler.controller import Controller
 from worker.selectors import pools_current
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         if options["stop_local_workers"]:
             self._local_workers_stop()
             return
+        self._settings_check()
         stopping = threading.Event()
 
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -59,6 +61,26 @@ class Command(BaseCommand):
             round_seconds=settings.AUTOSCALER_ROUND_SECONDS, warm_workers=options["warm"]
         )
         controller.run(stopping)
+
+    def _settings_check(self) -> None:
+        """The site's own pool comes from settings: a typo there should stop the command with
+        a message, not fail every round."""
+        if settings.AUTOSCALER_BACKEND not in BACKEND_KINDS:
+            raise CommandError(
+                f"AUTOSCALER_BACKEND={settings.AUTOSCALER_BACKEND!r}: use one of "
+                f"{', '.join(BACKEND_KINDS)}."
+            )
+        if not isinstance(settings.AUTOSCALER_BACKEND_SETTINGS, dict):
+            raise CommandError("AUTOSCALER_BACKEND_SETTINGS must be a JSON object, e.g. {}.")
+        problems = backend_class(settings.AUTOSCALER_BACKEND).settings_problems(
+            settings.AUTOSCALER_BACKEND_SETTINGS
+        )
+        if problems:
+            raise CommandError("AUTOSCALER_BACKEND_SETTINGS: " + " ".join(problems))
+        if not 0 <= settings.AUTOSCALER_MIN_WORKERS <= settings.AUTOSCALER_MAX_WORKERS:
+            raise CommandError(
+                "AUTOSCALER_MIN_WORKERS must be between 0 and AUTOSCALER_MAX_WORKERS."
+            )
 
     def _local_workers_stop(self) -> None:
         for pool in pools_current():
