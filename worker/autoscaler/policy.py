@@ -14,6 +14,10 @@ The rules, in the product's terms:
   so none is started.
 - Up at once, when the oldest queued job would otherwise wait past the target (a cold start
   included, if no worker is live) or the backlog needs more than the pool has.
+- From zero, a worker is asked for on the first job, unless the pool gathers (`gather_seconds`,
+  0 by default): then, while one worker will do, it waits for company as long as the queue's
+  last job (counted as old as the oldest) would still start within `gather_seconds` of a cold
+  start had the worker been asked for a round later, so that a few jobs share one cold start.
 - Down one worker at a time (one a round), and only an idle one (a worker that holds a job is
   never chosen), after the backlog has stayed under the low mark for the hold time: a queue that
   oscillates around a mark does not make the pool flap.
@@ -42,6 +46,13 @@ class PoolLimits:
     hold_seconds: float = 60.0
     # Until measured: seconds per image on this pool's workers.
     seconds_per_image: float = 10.0
+    # How often the controller decides (AUTOSCALER_ROUND_SECONDS): a start put off now comes a
+    # round later at the soonest, so a rule that waits acts a round early.
+    round_seconds: float = 2.0
+    # From zero: how much longer than a cold start the first job may wait for company before a
+    # worker is asked for (the queued work counting against it), so that a few jobs share one
+    # cold start. 0: a worker is asked for on the first job.
+    gather_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -120,8 +131,12 @@ def _wanted(state: PoolState, limits: PoolLimits) -> int:
         return 0
     have = len(state.live) + len(state.starting_since)
     if have == 0:
-        # Scale from zero on the first job: nothing moves until a worker is up.
-        return min(max(1, _for_backlog(state, limits, cold_started=0)), limits.max_workers)
+        # Scale from zero: nothing moves until a worker is up. On the first job, unless the pool
+        # gathers and one worker will do: then once the gathering time is up.
+        needed = max(1, _for_backlog(state, limits, cold_started=0))
+        if needed == 1 and _gathering(state, limits):
+            return 0
+        return min(needed, limits.max_workers)
     needed = _for_backlog(state, limits, cold_started=have)
     if needed <= have and _oldest_misses_target(state, limits):
         needed = have + 1
@@ -152,6 +167,16 @@ def _left_when_ready(state: PoolState, limits: PoolLimits) -> float:
     head_start = sum(min(cold_start, state.now - since) for since in state.starting_since)
     cleared = len(state.live) * cold_start + head_start
     return max(0.0, state.queued_images * seconds_per_image - cleared)
+
+
+def _gathering(state: PoolState, limits: PoolLimits) -> bool:
+    """With no worker at all: may the pool wait another round for more work? Only while the
+    queue's last job, counted as old as the oldest, would still start within
+    `gather_seconds` of a cold start if the worker were asked for only at the next round."""
+    seconds_per_image, _ = _rates(state, limits)
+    # Work queued ahead of the last job: all but its images (one, at the least).
+    ahead = (state.queued_images - 1) * seconds_per_image if state.queued_jobs > 1 else 0.0
+    return state.oldest_wait_seconds + limits.round_seconds + ahead <= limits.gather_seconds
 
 
 def _oldest_misses_target(state: PoolState, limits: PoolLimits) -> bool:
