@@ -356,6 +356,9 @@ AUTOSCALER_COLD_START_SECONDS = env.float("AUTOSCALER_COLD_START_SECONDS", defau
 AUTOSCALER_SECONDS_PER_IMAGE = env.float("AUTOSCALER_SECONDS_PER_IMAGE", default=10.0)
 # The wait before a job starts that pools aim for once a worker is up.
 AUTOSCALER_TARGET_WAIT_SECONDS = env.float("AUTOSCALER_TARGET_WAIT_SECONDS", default=30.0)
+# At zero workers, how much longer than a cold start the first job may wait for others to share
+# its cold start (0: a worker starts on the first job).
+AUTOSCALER_GATHER_SECONDS = env.float("AUTOSCALER_GATHER_SECONDS", default=0.0)
 # How long the backlog must stay low before an extra worker is let go.
 AUTOSCALER_HOLD_SECONDS = env.float("AUTOSCALER_HOLD_SECONDS", default=60.0)
 # Where the local backend's workers write their logs (the controller copies them to its output).

@@ -23,6 +23,7 @@ class WorkerPoolForm(forms.ModelForm):
             "idle_seconds",
             "cold_start_seconds",
             "target_wait_seconds",
+            "gather_seconds",
         ]
 
     def clean(self) -> dict[str, Any]:

@@ -46,6 +46,12 @@ class WorkerPool(models.Model):
     target_wait_seconds = models.PositiveIntegerField(
         default=30, help_text="The wait before a job starts that the pool aims for."
     )
+    gather_seconds = models.PositiveIntegerField(
+        default=0,
+        help_text="At zero workers: how much longer than a cold start the first job may wait "
+        "for others to arrive, so that they share one cold start (cheaper, slower). 0: start "
+        "a worker on the first job.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -21,7 +21,13 @@ def pools_current() -> list[PoolSpec]:
 
 
 def _limits(
-    *, min_workers: int, max_workers: int, idle: float, cold_start: float, target_wait: float
+    *,
+    min_workers: int,
+    max_workers: int,
+    idle: float,
+    cold_start: float,
+    target_wait: float,
+    gather: float,
 ) -> PoolLimits:
     return PoolLimits(
         min_workers=min_workers,
@@ -29,8 +35,10 @@ def _limits(
         idle_seconds=idle,
         cold_start_seconds=cold_start,
         target_wait_seconds=target_wait,
+        gather_seconds=gather,
         hold_seconds=settings.AUTOSCALER_HOLD_SECONDS,
         seconds_per_image=settings.AUTOSCALER_SECONDS_PER_IMAGE,
+        round_seconds=settings.AUTOSCALER_ROUND_SECONDS,
     )
 
 
@@ -45,6 +53,7 @@ def _pool_from_settings(models: tuple[str, ...]) -> PoolSpec:
             idle=settings.AUTOSCALER_IDLE_SECONDS,
             cold_start=settings.AUTOSCALER_COLD_START_SECONDS,
             target_wait=settings.AUTOSCALER_TARGET_WAIT_SECONDS,
+            gather=settings.AUTOSCALER_GATHER_SECONDS,
         ),
         backend_settings=dict(settings.AUTOSCALER_BACKEND_SETTINGS),
     )
@@ -63,6 +72,7 @@ def _pool_spec(pool: WorkerPool, enabled_models: tuple[str, ...]) -> PoolSpec:
             idle=pool.idle_seconds,
             cold_start=pool.cold_start_seconds,
             target_wait=pool.target_wait_seconds,
+            gather=pool.gather_seconds,
         ),
         backend_settings=dict(pool.backend_settings or {}),
     )

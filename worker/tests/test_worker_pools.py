@@ -25,6 +25,7 @@ def pool_form(**fields: object) -> dict[str, object]:
         "idle_seconds": "300",
         "cold_start_seconds": "420",
         "target_wait_seconds": "30",
+        "gather_seconds": "20",
         **fields,
     }
 
@@ -59,6 +60,7 @@ def test_staff_add_a_pool_and_the_autoscaler_runs_it_for_the_chosen_models(
     assert (pool.name, pool.backend, pool.models) == ("sdxl", "kubernetes", ("sdxl",))
     assert pool.backend_settings == {"namespace": "gpu"}
     assert (pool.limits.max_workers, pool.limits.cold_start_seconds) == (3, 420)
+    assert pool.limits.gather_seconds == 20
 
 
 def test_a_pool_given_no_models_serves_every_enabled_one(
