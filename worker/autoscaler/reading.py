@@ -40,7 +40,9 @@ def pool_read(
     live = tuple(
         LiveWorker(
             id=instance,
-            busy=bool(status.current_generations),
+            # One the platform does not list (started by hand with WORKER_POOL set) is capacity,
+            # but not the controller's to stop: it counts as busy, so it is never chosen.
+            busy=bool(status.current_generations) or instance not in up,
             idle_since=status.idle_since or status.started_at,
         )
         for instance, status in sorted(beating.items())

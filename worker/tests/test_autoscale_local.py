@@ -16,6 +16,7 @@ from django.test import Client
 from accounts.services import api_key_create
 from generation.fleet import PoolReport, pool_decisions, pool_reports, workers_live
 from generation.models import DiffusionModel, Generation
+from rollerai.connections import redis_connection
 from testing.api import generation_submitted
 from testing.processes import RunningProcess, process_environment
 from testing.waiting import generation_wait
@@ -126,6 +127,9 @@ def test_a_pool_at_zero_starts_a_worker_runs_everything_once_and_goes_back_to_ze
         # The new controller adopts the worker: up, and nothing new started for it.
         adopted = pool_report(until=lambda r: r.updated_at > time.time() - 1 and r.live == 1)
         assert adopted.starts == 1 and adopted.starting == 0
+        # Redis loses the registry of local workers (a flush): the worker, still beating, is
+        # taken back into it, and goes when idle like any other.
+        redis_connection().delete("autoscaler:local:default")
         idle_from = time.monotonic()
         gone = pool_report(timeout=IDLE_SECONDS + 30, until=lambda r: r.live == 0)
         assert gone.stops == 1 and gone.starting == 0 and gone.decisions == 2

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 
+from generation.fleet import workers_live
 from rollerai.connections import redis_connection
 from worker.autoscaler.backends.base import Backend, PlatformWorker
 from worker.autoscaler.worker_logs import WorkerLogs
@@ -46,6 +48,7 @@ class LocalBackend(Backend):
 
     def workers(self) -> list[PlatformWorker]:
         redis = redis_connection()
+        self._strays_adopt()
         workers = []
         for raw_id, raw in redis.hgetall(_registry(self.pool.name)).items():  # type: ignore[union-attr]
             instance, entry = raw_id.decode(), json.loads(raw)
@@ -63,6 +66,19 @@ class LocalBackend(Backend):
                 )
             )
         return sorted(workers, key=lambda worker: worker.started_at)
+
+    def _strays_adopt(self) -> None:
+        """Workers of this pool on this machine that beat but are missing from the registry
+        (Redis lost it: a flush, a restart without persistence) are taken back into it, so
+        that they are stopped when idle like any other."""
+        redis = redis_connection()
+        known = {raw.decode() for raw in redis.hkeys(_registry(self.pool.name))}  # type: ignore[union-attr]
+        host = socket.gethostname()
+        for status in workers_live():
+            mine = status.pool == self.pool.name and status.host == host
+            if mine and status.instance not in known and _runs_worker(status.pid, status.instance):
+                entry = {"pid": status.pid, "started_at": status.started_at}
+                redis.hset(_registry(self.pool.name), status.instance, json.dumps(entry))
 
     def start(self, count: int) -> None:
         for _ in range(count):
