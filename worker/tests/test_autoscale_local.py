@@ -142,6 +142,8 @@ def test_a_pool_at_zero_starts_a_worker_runs_everything_once_and_goes_back_to_ze
     finally:
         controller.stop()
         local_workers_stop("default", timeout=30)
+        for pid in local_worker_pids():  # any the registry lost track of
+            os.kill(pid, 15)
 
 
 def _alive(pid: int) -> bool:
