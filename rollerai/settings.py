@@ -117,6 +117,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # gunicorn's sync workers use one; daphne and threaded callers one per busy thread.
         "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=16),
         "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=2.0),
+        # psycopg_pool retries a failed connection 1, 2, 4, 8 ... s apart for up to 5 minutes:
+        # after a long outage the next try could come many seconds after the server is back,
+        # and requests meanwhile time out. Giving up a series after a few seconds lets the next
+        # request start a new one at once.
+        "reconnect_timeout": env.float("DATABASE_POOL_RECONNECT_SECONDS", default=3.0),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
