@@ -18,12 +18,13 @@ import json
 import os
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from testing.loopback_api import LoopbackServer, json_reply
 from testing.ports import free_port, wait_for_port
 from testing.processes import RunningProcess
 
@@ -80,9 +81,8 @@ class ECSPlatform:
         self.calls: list[str] = []
         self._failures: list[tuple[str | None, int, str, str]] = []
         self._lock = threading.Lock()
-        self.port = free_port()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._http = LoopbackServer(self._handler())
+        self.port = self._http.port
 
     @property
     def endpoint(self) -> str:
@@ -145,8 +145,7 @@ class ECSPlatform:
             return None
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
         self._moto.stop()
 
     def _reconcile(self, cluster: str, service: str) -> None:
@@ -218,12 +217,7 @@ class ECSPlatform:
                 return response.status, response.getheaders(), data
 
             def _json(self, status: int, document: dict[str, Any]) -> None:
-                data = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                json_reply(self, status, document, "application/x-amz-json-1.1")
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -5,12 +5,11 @@ import json
 import re
 import threading
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from testing.ports import free_port
+from testing.loopback_api import LoopbackServer, json_api
 
 DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
 SCALE_PATH = re.compile(r"^/apis/apps/v1/namespaces/([^/]+)/deployments/([^/]+)/scale$")
@@ -49,10 +48,10 @@ class KubernetesAPI:
         self._created = 0
         self._failures: list[tuple[str | None, str, int, dict[str, Any]]] = []
         self._lock = threading.Lock()
-        self.port = free_port()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._http = LoopbackServer(
+            json_api(lambda method, path, headers, body: self._handle(method, path, body))
+        )
+        self.port = self._http.port
 
     @property
     def url(self) -> str:
@@ -106,8 +105,7 @@ class KubernetesAPI:
             self._scale(self.replicas)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
     def _scale(self, replicas: int) -> None:
         self.replicas = replicas
@@ -192,32 +190,6 @@ class KubernetesAPI:
                         annotations[key] = value
                 return 200, _public(pod)
             return 404, status_body(404, "NotFound", f"the stand-in does not serve {raw_path}")
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._answer("GET")
-
-            def do_PATCH(self) -> None:
-                self._answer("PATCH")
-
-            def _answer(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
-                status, document = api._handle(method, self.path, body)
-                data = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
 
 
 def _now() -> str:

@@ -2,14 +2,12 @@
 /v1/pods/{id}/stop, DELETE /v1/pods/{id}), holding pods, checking the API key, and able to fail
 the next requests."""
 
-import json
 import threading
 import uuid
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from testing.ports import free_port
+from testing.loopback_api import LoopbackServer, json_api
 
 
 class RunPodAPI:
@@ -19,9 +17,14 @@ class RunPodAPI:
         self.requests: list[tuple[str, str]] = []
         self._failures: list[tuple[int, Any]] = []
         self._lock = threading.Lock()
-        self.port = free_port()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._http = LoopbackServer(
+            json_api(
+                lambda method, path, headers, body: self._handle(
+                    method, path, headers.get("Authorization") or "", body
+                )
+            )
+        )
+        self.port = self._http.port
 
     @property
     def url(self) -> str:
@@ -37,8 +40,7 @@ class RunPodAPI:
             return self._create({"name": name, "templateId": "other"})["id"]
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
     def _create(self, body: dict[str, Any]) -> dict[str, Any]:
         pod = {
@@ -79,33 +81,3 @@ class RunPodAPI:
                 pod["desiredStatus"] = "EXITED"
                 return 200, pod
             return 404, {"error": f"no route {method} {path}"}
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self._answer("GET")
-
-            def do_POST(self) -> None:
-                self._answer("POST")
-
-            def do_DELETE(self) -> None:
-                self._answer("DELETE")
-
-            def _answer(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
-                auth = self.headers.get("Authorization") or ""
-                status, document = api._handle(method, self.path, auth, body)
-                data = b"" if document is None else json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
