@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from conftest import ARTIFACTS_DIR, PASSWORD
+from conftest import ARTIFACTS_DIR
+from testing.browser import browser_sign_up
 
 
 @pytest.mark.browser
@@ -15,12 +16,7 @@ def test_the_balance_follows_submit_and_cancel_without_reloading(
 ) -> None:
     # No worker runs here, so the generation stays queued until it is cancelled.
     page = browser_page
-    page.goto(f"{web_server}/accounts/signup/")
-    page.fill("#id_username", "erin")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#live-status[data-state=open]")
+    browser_sign_up(page, web_server, "erin")
     assert page.inner_text("#balance") == "10 credits"
     page.evaluate("window.pageLoadMarker = 'same page'")
 

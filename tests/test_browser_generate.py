@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from conftest import ARTIFACTS_DIR, PASSWORD
+from conftest import ARTIFACTS_DIR
 from generation.models import DiffusionModel
 from generation.services import standings_publish
+from testing.browser import browser_sign_up
 from testing.pools import pool_reported
 from testing.processes import RunningProcess
 
@@ -33,13 +34,8 @@ def test_a_new_user_generates_an_image_and_watches_it_happen(
     web_server: str, gpu_worker: RunningProcess, browser_page: Any
 ) -> None:
     page = browser_page
-    page.goto(f"{web_server}/accounts/signup/")
-    page.fill("#id_username", "carol")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{web_server}/")
-    page.wait_for_selector("#live-status[data-state=open]")
+    browser_sign_up(page, web_server, "carol")
+    assert page.url == f"{web_server}/"
 
     page.evaluate(RECORD_PROGRESS)
     page.fill("#prompt", "a lighthouse on a cliff at dawn")
@@ -74,13 +70,7 @@ def test_while_the_autoscaler_starts_a_gpu_the_page_says_so_and_how_long(
     transactional_db: None, web_server: str, tiny_model: DiffusionModel, browser_page: Any
 ) -> None:
     page = browser_page
-    page.goto(f"{web_server}/accounts/signup/")
-    page.fill("#id_username", "dave")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{web_server}/")
-    page.wait_for_selector("#live-status[data-state=open]")
+    browser_sign_up(page, web_server, "dave")
     page.fill("#prompt", "a harbour in fog")
     page.click("#generate")
     page.wait_for_selector(".generation[data-status=queued]")
