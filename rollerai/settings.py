@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "gallery",
     "billing",
     "worker",
+    "discordbot",
 ]
 
 MIDDLEWARE = [
@@ -323,6 +324,26 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 # Signed webhook deliveries older than this many seconds are refused (replay protection).
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# The Discord bot (/imagine in a server) switches on when DISCORD_APPLICATION_ID and
+# DISCORD_PUBLIC_KEY are set: the public key checks that interactions come from Discord. The
+# bot token is needed to register the commands and to post results that finish after an
+# interaction's 15 minutes. DISCORD_API_BASE points the client at a loopback stand-in in tests.
+DISCORD_APPLICATION_ID = env.str("DISCORD_APPLICATION_ID", default="")
+DISCORD_PUBLIC_KEY = env.str("DISCORD_PUBLIC_KEY", default="")
+DISCORD_BOT_TOKEN = env.str("DISCORD_BOT_TOKEN", default="")
+DISCORD_API_BASE = env.str("DISCORD_API_BASE", default="https://discord.com/api/v10")
+# Discord rate-limits message edits: progress is edited into a message at most this often.
+DISCORD_EDIT_SECONDS = env.float("DISCORD_EDIT_SECONDS", default=3.0)
+# The first wait before sending to Discord again after a 5xx or a network error; it doubles
+# with each try, and a message is given up (and logged) after DISCORD_SEND_ATTEMPTS tries.
+DISCORD_RETRY_SECONDS = env.float("DISCORD_RETRY_SECONDS", default=2.0)
+DISCORD_SEND_ATTEMPTS = env.int("DISCORD_SEND_ATTEMPTS", default=3)
+# How long a code from the account page links a Discord identity to that account.
+DISCORD_LINK_CODE_MINUTES = env.int("DISCORD_LINK_CODE_MINUTES", default=10)
+# The site's public address (e.g. https://images.example.com), for links in Discord messages;
+# empty: the address Discord sent the interaction to.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+
 # Jobs of users who have bought credits wait in a high-priority queue that workers drain first.
 PRIORITY_FOR_PAYING_USERS = env_bool("PRIORITY_FOR_PAYING_USERS", default=True)
 # Most images one worker makes in a single pipeline call when compatible jobs are waiting.
