@@ -44,6 +44,9 @@ class CreditEntry(models.Model):
         GENERATION_REFUND = "generation_refund", "Refund"
         STAFF_ADJUSTMENT = "staff_adjustment", "Adjustment by staff"
         PURCHASE_REFUND = "purchase_refund", "Payment refunded"
+        # What was left on the account the Discord bot made for someone, when they linked
+        # Discord to their own account.
+        ACCOUNT_MOVE = "account_move", "Moved from your Discord account"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_entries"

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("gallery.urls")),
     path("accounts/", include("accounts.urls")),
     path("billing/", include("billing.urls")),
+    path("discord/", include("discordbot.urls")),
     path("api/v1/", api.urls),
     # Everything else under /api/ is a JSON 404, with DEBUG on too.
     re_path(r"^api/", endpoint_missing, name="api-missing"),

@@ -17,8 +17,8 @@ from generation.fleet import WorkerStatus, pool_report_write, workers_live
 from generation.models import DiffusionModel
 from generation.services import standings_publish
 from rollerai.connections import redis_connection
+from rollerai.leader import LeaderLock
 from worker.autoscaler.backends.base import BackendError
-from worker.autoscaler.lock import ControllerLock
 from worker.autoscaler.policy import Decision, decide
 from worker.autoscaler.pool_run import PoolRun
 from worker.autoscaler.pools import PoolSpec
@@ -34,7 +34,9 @@ STARTING_NEWS_SECONDS = 5.0
 class Controller:
     def __init__(self, *, round_seconds: float, warm_workers: int = 0) -> None:
         self.round_seconds = round_seconds
-        self.lock = ControllerLock(redis_connection(), ttl_seconds=max(10.0, 4 * round_seconds))
+        self.lock = LeaderLock(
+            redis_connection(), "autoscaler:lock", ttl_seconds=max(10.0, 4 * round_seconds)
+        )
         self.pools: dict[str, PoolRun] = {}
         # Workers to have at boot (`make run` starts one), once this controller holds the lock.
         self.warm_workers = warm_workers

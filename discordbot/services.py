@@ -1,0 +1,122 @@
+"""What the bot's commands and buttons do, over the same services as the website: a Discord
+user is tied to one site account (made for them on first use), pays with its credits, and
+their generations are that account's, marked as from Discord."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+from accounts.discord_links import discord_account_for
+from django.contrib.auth.models import User
+
+from billing.selectors import balance_for
+from discordbot.commands import imagine_request
+from discordbot.models import DiscordMessage
+from generation.models import Generation
+from generation.schemas import GenerationRequest
+from generation.selectors import models_enabled
+from generation.services import generation_submit
+from rollerai.exceptions import InvalidRequest, NotFound
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """Who asked, where, and the token that lets the bot answer them for 15 minutes."""
+
+    id: str
+    token: str
+    discord_user_id: str
+    discord_username: str
+    channel_id: str
+    site_url: str
+
+    @classmethod
+    def of(cls, document: dict[str, Any], *, site_url: str) -> "Interaction":
+        # In a server the person is the member's user; in a direct message, the user.
+        person = (document.get("member") or {}).get("user") or document.get("user") or {}
+        channel = document.get("channel_id") or (document.get("channel") or {}).get("id") or ""
+        try:
+            return cls(
+                id=str(document["id"]),
+                token=str(document["token"]),
+                discord_user_id=str(person["id"]),
+                discord_username=str(person.get("global_name") or person.get("username") or ""),
+                channel_id=str(channel),
+                site_url=site_url,
+            )
+        except KeyError as missing:
+            raise InvalidRequest(f"The interaction has no {missing.args[0]}.") from None
+
+    def account(self) -> User:
+        user, _ = discord_account_for(
+            discord_user_id=self.discord_user_id, discord_username=self.discord_username
+        )
+        return user
+
+
+def imagine(interaction: Interaction, options: dict[str, Any]) -> Generation:
+    """/imagine: charged to the asker's account and put in line like a submit on the site."""
+    slug = options.get("model")
+    model = models_enabled().filter(slug=slug).first() if slug else models_enabled().first()
+    return _submit(interaction, _request(imagine_request(options, model)))
+
+
+def reroll(interaction: Interaction, generation_id: str) -> Generation:
+    """The Reroll button: the same request with a new seed, for whoever pressed it (they pay)."""
+    source = (
+        Generation.objects.filter(id=generation_id, discord_message__isnull=False)
+        .select_related("model")
+        .first()
+    )
+    if source is None:
+        raise NotFound("That generation is gone: it was deleted on the site.")
+    fields = {
+        "prompt": source.prompt,
+        "negative_prompt": source.negative_prompt or None,
+        "model": source.model.slug,
+        "width": source.width,
+        "height": source.height,
+        "steps": source.steps,
+        "guidance": source.guidance,
+        "count": source.count,
+    }
+    return _submit(interaction, _request(fields))
+
+
+def balance_text(interaction: Interaction) -> str:
+    credits = balance_for(interaction.account())
+    return (
+        f"You have {credits} credit{'' if credits == 1 else 's'}. "
+        f"Buy more at {interaction.site_url}/billing/"
+    )
+
+
+def _request(fields: dict[str, Any]) -> GenerationRequest:
+    """The API's request, checked by its own schema; its first complaint is the user's."""
+    try:
+        return GenerationRequest.model_validate(fields)
+    except pydantic.ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "request"
+        raise InvalidRequest(f"{where.replace('_', ' ').capitalize()}: {problem['msg']}") from None
+
+
+def _submit(interaction: Interaction, data: GenerationRequest) -> Generation:
+    # Discord's interaction id as the Idempotency-Key: a delivery Discord repeats is charged once.
+    generation = generation_submit(
+        user=interaction.account(),
+        data=data,
+        idempotency_key=f"discord:{interaction.id}",
+        origin=Generation.Origin.DISCORD,
+    )
+    DiscordMessage.objects.get_or_create(
+        interaction_id=interaction.id,
+        defaults={
+            "generation": generation,
+            "interaction_token": interaction.token,
+            "channel_id": interaction.channel_id,
+            "discord_user_id": interaction.discord_user_id,
+            "site_url": interaction.site_url,
+        },
+    )
+    return generation
