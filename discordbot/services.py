@@ -2,6 +2,7 @@
 user is tied to one site account (made for them on first use), pays with its credits, and
 their generations are that account's, marked as from Discord."""
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ from billing.selectors import balance_for
 from discordbot.commands import imagine_request
 from discordbot.models import DiscordMessage
 from generation.models import Generation
-from generation.schemas import GenerationRequest
+from generation.schemas import GenerationRequest, request_fields
 from generation.selectors import models_enabled
 from generation.services import generation_submit
 from rollerai.exceptions import InvalidRequest, NotFound
@@ -63,6 +64,10 @@ def imagine(interaction: Interaction, options: dict[str, Any]) -> Generation:
 
 def reroll(interaction: Interaction, generation_id: str) -> Generation:
     """The Reroll button: the same request with a new seed, for whoever pressed it (they pay)."""
+    try:
+        uuid.UUID(generation_id)
+    except ValueError:
+        raise NotFound("That button belongs to no generation.") from None
     source = (
         Generation.objects.filter(id=generation_id, discord_message__isnull=False)
         .select_related("model")
@@ -70,16 +75,7 @@ def reroll(interaction: Interaction, generation_id: str) -> Generation:
     )
     if source is None:
         raise NotFound("That generation is gone: it was deleted on the site.")
-    fields = {
-        "prompt": source.prompt,
-        "negative_prompt": source.negative_prompt or None,
-        "model": source.model.slug,
-        "width": source.width,
-        "height": source.height,
-        "steps": source.steps,
-        "guidance": source.guidance,
-        "count": source.count,
-    }
+    fields = {**request_fields(source), "seed": None}
     return _submit(interaction, _request(fields))
 
 

@@ -1,0 +1,239 @@
+"""The notifier's rounds against the Discord stand-in: what a message shows at each moment of
+its generation, and what happens when Discord rate-limits, fails, or the reply's 15 minutes
+run out. Generations move through the same services a worker uses."""
+
+import io
+import logging
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.utils import timezone
+from nacl.signing import SigningKey
+from PIL import Image
+from pytest_django.fixtures import SettingsWrapper
+
+from discordbot.models import DiscordMessage
+from discordbot.notifier import Notifier
+from discordbot.tests.conftest import APPLICATION_ID, CHANNEL_ID, command, signed_post
+from generation.models import Generation
+from generation.services import StoredImage, generation_fail, generation_start, generation_succeed
+from testing.discord_api import DiscordStandIn, Request
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("discord_settings", "tiny_model")]
+Outcome = DiscordMessage.Outcome
+
+
+def _imagine(key: SigningKey, **options: object) -> DiscordMessage:
+    signed_post(Client(), key, command("imagine", prompt="a *bold* lighthouse", **options))
+    message = DiscordMessage.objects.select_related("generation").get()
+    # As if Discord had long made the reply's message.
+    DiscordMessage.objects.filter(id=message.id).update(
+        created_at=timezone.now() - timedelta(seconds=2)
+    )
+    message.refresh_from_db()
+    return message
+
+
+def _succeed(generation: Generation) -> None:
+    running = generation_start(generation_id=generation.id, worker_name="test-worker")
+    assert running is not None
+    stored = []
+    for index in range(generation.count):
+        png = io.BytesIO()
+        Image.new("RGB", (generation.width, generation.height), "orange").save(png, "PNG")
+        name = default_storage.save(f"test/{generation.id}-{index}.png", png)
+        stored.append(
+            StoredImage(
+                index, generation.seed + index, generation.width, generation.height, name, name
+            )
+        )
+    assert generation_succeed(generation=running, images=stored)
+
+
+def _rounds(notifier: Notifier, until: object, *, limit: int = 200) -> None:
+    for _ in range(limit):
+        notifier.round()
+        if until():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("the notifier never got there")
+
+
+def _outcome(message: DiscordMessage) -> str:
+    message.refresh_from_db()
+    return message.outcome
+
+
+def _answered(requests: list[Request]) -> list[Request]:
+    return [request for request in requests if request.status == 200]
+
+
+def test_a_queued_generation_shows_its_place_then_its_result(
+    signing_key: SigningKey, discord_api: DiscordStandIn
+) -> None:
+    message = _imagine(signing_key, count=2, seed=5)
+    notifier = Notifier()
+
+    notifier.round()
+    [waiting] = discord_api.edits(message.interaction_token)
+    assert waiting.path == (
+        f"/api/v10/webhooks/{APPLICATION_ID}/{message.interaction_token}/messages/@original"
+    )
+    assert waiting.content == "**a \\*bold\\* lighthouse**\n#1 in line: waiting for a GPU"
+    assert waiting.payload["allowed_mentions"] == {"parse": []}
+
+    _succeed(message.generation)
+    notifier.round()
+
+    result = discord_api.edits(message.interaction_token)[-1]
+    assert [name for name, _ in result.files] == ["rollerai-5.png", "rollerai-6.png"]
+    assert Image.open(io.BytesIO(result.files[0][1])).size == (64, 64)
+    embed = result.payload["embeds"][0]
+    assert embed["title"] == "a *bold* lighthouse"
+    assert {field["name"]: field["value"] for field in embed["fields"]} == {
+        "Seed": "5-6",
+        "Model": "Tiny demo",
+        "Size": "64x64",
+        "Steps": "4",
+    }
+    buttons = result.payload["components"][0]["components"]
+    page = f"https://images.example.com/gallery/{message.generation_id}/"
+    assert buttons == [
+        {"type": 2, "style": 1, "label": "Reroll", "custom_id": f"reroll:{message.generation_id}"},
+        {"type": 2, "style": 5, "label": "Open", "url": page},
+    ]
+    assert _outcome(message) == Outcome.DELIVERED
+
+    notifier.round()
+    assert len(discord_api.edits(message.interaction_token)) == 2  # nothing more to say
+
+
+def test_a_failed_generation_says_so_and_that_the_credits_came_back(
+    signing_key: SigningKey, discord_api: DiscordStandIn
+) -> None:
+    message = _imagine(signing_key, count=3)
+
+    generation_fail(generation_id=message.generation_id, error="The GPU ran out of memory.")
+    Notifier().round()
+
+    [edit] = discord_api.edits(message.interaction_token)
+    assert edit.content.endswith(
+        "This did not work: The GPU ran out of memory. Your 3 credits went back to your balance."
+    )
+    assert _outcome(message) == Outcome.DELIVERED
+
+
+def test_progress_is_edited_in_no_more_often_than_the_edit_interval(
+    signing_key: SigningKey, discord_api: DiscordStandIn, settings: SettingsWrapper
+) -> None:
+    settings.DISCORD_EDIT_SECONDS = 60
+    message = _imagine(signing_key)
+    notifier = Notifier()
+    notifier.round()
+    running = generation_start(generation_id=message.generation_id, worker_name="test-worker")
+    assert running is not None
+
+    for step in (1, 2, 3):
+        Generation.objects.filter(id=running.id).update(progress_step=step)
+        notifier.round()
+
+    assert [edit.content.split("\n")[1] for edit in discord_api.edits()] == [
+        "#1 in line: waiting for a GPU"
+    ]
+    settings.DISCORD_EDIT_SECONDS = 0
+    notifier.round()
+    assert discord_api.edits()[-1].content.endswith("Making the image: step 3 of 4")
+
+
+def test_a_rate_limited_edit_is_sent_again_after_retry_after_and_lands_once(
+    signing_key: SigningKey, discord_api: DiscordStandIn
+) -> None:
+    message = _imagine(signing_key)
+    _succeed(message.generation)
+    discord_api.answer(
+        429, {"message": "You are being rate limited.", "retry_after": 0.6, "global": False}
+    )
+    notifier = Notifier()
+
+    _rounds(notifier, lambda: _outcome(message) == Outcome.DELIVERED)
+
+    limited, landed = discord_api.edits(message.interaction_token)
+    assert (limited.status, landed.status) == (429, 200)
+    assert landed.at - limited.at >= 0.6
+    assert len(landed.files) == 1
+    assert len(_answered(discord_api.requests)) == 1
+
+
+def test_a_result_discord_keeps_failing_on_is_logged_and_stays_on_the_site(
+    signing_key: SigningKey,
+    discord_api: DiscordStandIn,
+    caplog: pytest.LogCaptureFixture,
+    alice_client: Client,
+) -> None:
+    message = _imagine(signing_key)
+    _succeed(message.generation)
+    discord_api.answer(500, {"message": "Internal Server Error"}, times=3)
+
+    with caplog.at_level(logging.WARNING, logger="discordbot.notifier"):
+        _rounds(Notifier(), lambda: _outcome(message) == Outcome.UNDELIVERABLE)
+
+    assert [edit.status for edit in discord_api.edits()] == [500, 500, 500]
+    assert "trying again in 0.2 s" in caplog.text
+    assert "trying again in 0.4 s" in caplog.text
+    assert f"Could not deliver generation {message.generation_id} to Discord (3 tries" in (
+        caplog.text
+    )
+    assert message.interaction_token not in caplog.text  # tokens are never logged
+    client = Client()
+    client.force_login(message.generation.user)
+    page = client.get(f"/gallery/{message.generation_id}/")
+    assert page.status_code == 200
+    assert Generation.objects.get().status == Generation.Status.SUCCEEDED
+
+
+def test_after_fifteen_minutes_the_result_is_posted_in_the_channel_with_the_bot_token(
+    signing_key: SigningKey, discord_api: DiscordStandIn, settings: SettingsWrapper
+) -> None:
+    settings.DISCORD_BOT_TOKEN = "bot-token"
+    message = _imagine(signing_key)
+    notifier = Notifier()
+    DiscordMessage.objects.filter(id=message.id).update(
+        created_at=timezone.now() - timedelta(minutes=13, seconds=30)
+    )
+    notifier.round()
+    [handover] = discord_api.edits()
+    assert "the result will be a new message in this channel" in handover.content
+
+    DiscordMessage.objects.filter(id=message.id).update(
+        created_at=timezone.now() - timedelta(minutes=16), next_send_at=timezone.now()
+    )
+    _succeed(message.generation)
+    notifier.round()
+
+    post = discord_api.requests[-1]
+    assert (post.method, post.path) == ("POST", f"/api/v10/channels/{CHANNEL_ID}/messages")
+    assert post.headers["Authorization"] == "Bot bot-token"
+    assert post.content == f"<@{message.discord_user_id}>"
+    assert post.payload["allowed_mentions"] == {"parse": [], "users": [message.discord_user_id]}
+    assert len(post.files) == 1
+    assert _outcome(message) == Outcome.POSTED
+
+
+def test_without_a_bot_token_a_slow_result_is_pointed_to_on_the_site(
+    signing_key: SigningKey, discord_api: DiscordStandIn
+) -> None:
+    message = _imagine(signing_key)
+    DiscordMessage.objects.filter(id=message.id).update(
+        created_at=timezone.now() - timedelta(minutes=13, seconds=30)
+    )
+
+    Notifier().round()
+
+    [handover] = discord_api.edits()
+    assert handover.content.endswith(
+        f"find the result at https://images.example.com/gallery/{message.generation_id}/"
+    )
+    assert _outcome(message) == Outcome.POINTED
