@@ -16,6 +16,7 @@ BENCHMARKS = [
     "queue_depth",
     "end_to_end_overhead",
     "websocket_fanout",
+    "discord_roundtrip",
     # Pure simulation: no database, no GPU.
     "autoscaler",
 ]

@@ -37,7 +37,7 @@ LAST_EDIT_BEFORE = timedelta(minutes=14)
 # Discord makes the reply's message when it reads our deferred answer: an edit sent before
 # that finds no message (404), so for a little while a 404 is worth another try.
 YOUNG = timedelta(seconds=10)
-FIRST_EDIT_AFTER = timedelta(seconds=1)
+FIRST_EDIT_AFTER = timedelta(seconds=0.25)
 # The longest wait between tries at an update that is not the last one.
 MAX_BACKOFF_SECONDS = 30.0
 BATCH = 100
