@@ -17,7 +17,7 @@ import kubernetes_validate
 import pytest
 import yaml
 from django.core.management import get_commands
-from django.urls import resolve
+from django.urls import resolve, reverse
 from dockerfile_parse import DockerfileParser
 from rq import Queue
 
@@ -141,6 +141,11 @@ def dockerfile(path: Path) -> DockerfileParser:
 
 def instructions(parser: DockerfileParser, name: str) -> list[str]:
     return [item["value"] for item in parser.structure if item["instruction"] == name]
+
+
+def procfile_processes() -> list[str]:
+    lines = (REPO / "Procfile").read_text().splitlines()
+    return [line.partition(":")[0] for line in lines if line.strip() and not line.startswith("#")]
 
 
 def procfile_command(process: str) -> list[str]:
@@ -313,9 +318,20 @@ def test_the_ingress_sends_websockets_to_live_and_the_rest_to_web() -> None:
         "/": ("rollerai-web", {"number": 8000}),
     }
     assert websocket_paths and all(path.startswith("ws/") for path in websocket_paths)
+    # Discord calls the bot's endpoint on the site's host; the longest matching prefix routes it.
+    interactions = reverse("discord-interactions")
+    prefix = max((path for path in routes if interactions.startswith(path)), key=len)
+    assert (interactions, routes[prefix][0]) == ("/discord/interactions/", "rollerai-web")
     assert rule["host"] in config()["DJANGO_ALLOWED_HOSTS"].split(",")
     # Pages open their socket on their own host, where the ingress routes /ws/.
     assert "LIVE_EVENTS_URL" not in config()
+
+
+def test_links_in_discord_messages_lead_to_the_ingress_host() -> None:
+    (rule,) = resource("Ingress", "rollerai")["spec"]["rules"]
+
+    # Open buttons and "find the result at ..." use SITE_URL.
+    assert config()["SITE_URL"] == f"https://{rule['host']}"
 
 
 def test_gunicorn_starts_as_many_processes_as_the_pod_has_cpus() -> None:
@@ -417,6 +433,19 @@ def test_no_other_pod_holds_an_api_token() -> None:
     assert holders == ["rollerai-autoscaler"]
 
 
+# The Discord notifier.
+
+
+def test_the_discord_notifier_is_one_pod_on_the_web_image() -> None:
+    deployment = resource("Deployment", "rollerai-discord")
+    container = only_container(deployment)
+
+    # Only the holder of the discord:notifier lock sends: a second replica would stand by.
+    assert deployment["spec"]["replicas"] == 1
+    assert container["image"].split(":")[0] == "rollerai-web"
+    assert "nvidia.com/gpu" not in container["resources"]["limits"]
+
+
 # Commands and users.
 
 
@@ -462,12 +491,22 @@ def test_the_images_run_what_the_procfile_runs() -> None:
     assert worker == ["python", "manage.py", "rungpuworker"]
     autoscaler = only_container(resource("Deployment", "rollerai-autoscaler"))["command"]
     assert autoscaler == procfile_command("autoscaler")[:3]
+    discord = only_container(resource("Deployment", "rollerai-discord"))["command"]
+    assert discord == procfile_command("discord")
     assert only_container(resource("Job", "rollerai-migrate"))["command"] == [
         "python",
         "manage.py",
         "migrate",
         "--noinput",
     ]
+
+
+def test_every_procfile_process_has_a_deployment() -> None:
+    deployments = {r["metadata"]["name"] for r in applied_resources() if r["kind"] == "Deployment"}
+    processes = procfile_processes()
+
+    assert {"web", "live", "autoscaler", "discord"} <= set(processes)
+    assert [p for p in processes if f"rollerai-{p}" not in deployments] == []
 
 
 def test_every_pod_runs_as_the_images_non_root_user() -> None:
