@@ -10,6 +10,8 @@ from generation.schemas import GenerationRequest
 from generation.services import generation_submit
 from testing.api import generation_submitted
 
+BADGE = '<span class="badge origin-badge">from Discord</span>'
+
 
 def test_a_submit_with_an_api_key_is_recorded_as_from_the_api(
     client: Client, user: User, tiny_model: DiffusionModel
@@ -57,3 +59,24 @@ def test_a_generation_submitted_for_discord_says_so_in_the_api(
     generation.refresh_from_db()
     assert generation.origin == "discord"
     assert alice_client.get(f"/api/v1/generations/{generation.id}").json()["origin"] == "discord"
+
+
+def test_the_generate_page_marks_recent_generations_made_from_discord(
+    alice_client: Client, user: User, tiny_model: DiffusionModel
+) -> None:
+    from_discord = generation_submit(
+        user=user,
+        data=GenerationRequest(prompt="a dragon over the harbour"),
+        origin=Generation.Origin.DISCORD,
+    )
+    from_web = generation_submit(user=user, data=GenerationRequest(prompt="a quiet meadow"))
+
+    html = alice_client.get("/").content.decode()
+
+    assert BADGE in card(html, from_discord)
+    assert BADGE not in card(html, from_web)
+
+
+def card(html: str, generation: Generation) -> str:
+    start = html.index(f'<article class="generation" data-id="{generation.id}"')
+    return html[start : html.index("</article>", start)]
