@@ -1,6 +1,6 @@
-"""Discord links: a one-time code, typed into Discord, ties that Discord user to the account (once,
-before it expires, never taking an identity from another account); a Discord user without a link
-gets an account of their own, once."""
+"""Discord links: a one-time code from the account page, typed into Discord, ties that Discord user
+to the account (once, before it expires, never taking an identity from another account); a
+Discord user without a link gets an account of their own, once; unlinking from the account page."""
 
 import re
 import threading
@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
@@ -30,6 +31,12 @@ from rollerai.exceptions import Conflict, InvalidRequest, NotFound
 
 DISCORD_ID = "80351110224678912"
 OTHER_DISCORD_ID = "80351110224678913"
+
+
+@pytest.fixture
+def discord_on(settings: Settings) -> None:
+    settings.DISCORD_APPLICATION_ID = "1234567890"
+    settings.DISCORD_LINK_CODE_MINUTES = 10
 
 
 def redeem(code: str, discord_user_id: str = DISCORD_ID, name: str = "nelly") -> User:
@@ -300,3 +307,62 @@ def lock_waiters_reach(count: int) -> bool:
                 return True
             time.sleep(0.02)
     return False
+
+
+def test_the_account_page_shows_a_new_code_once(
+    discord_on: None, alice_client: Client, user: User
+) -> None:
+    before = alice_client.get("/accounts/").content.decode()
+    assert '<section class="card" id="discord">' in before
+    assert "Get a link code" in before
+
+    response = alice_client.post("/accounts/discord/code/")
+    shown = alice_client.get(response.url).content.decode()
+    reloaded = alice_client.get("/accounts/").content.decode()
+
+    assert response.status_code == 302
+    assert response.url == "/accounts/#discord"
+    match = re.search(
+        r"Type <code class=\"key\">/link code:([A-Z2-9]{8})</code> in Discord within 10 minutes\.",
+        shown,
+    )
+    assert match, shown
+    assert "/link code:" not in reloaded
+    assert DiscordLinkCode.objects.filter(user=user).count() == 1
+    assert redeem(match.group(1)) == user
+
+
+def test_the_account_page_shows_the_link_and_unlinks_after_confirming(
+    discord_on: None, alice_client: Client, user: User
+) -> None:
+    redeem(discord_link_code_create(user=user), name="nelly")
+    page = alice_client.get("/accounts/").content.decode()
+    assert "Linked to Discord as <strong>nelly</strong>" in page
+    assert 'action="/accounts/discord/unlink/"' in page
+    assert "Get a link code" not in page
+
+    asked = alice_client.post("/accounts/discord/unlink/")
+    assert asked.status_code == 200
+    assert "Unlink Discord?" in asked.content.decode()
+    assert profile_of(user).discord_user_id == DISCORD_ID
+
+    unlinked = alice_client.post("/accounts/discord/unlink/", {"confirm": "1"}, follow=True)
+    assert unlinked.redirect_chain == [("/accounts/", 302)]
+    assert "Your account is no longer linked to Discord" in unlinked.content.decode()
+    assert "Get a link code" in unlinked.content.decode()
+    assert profile_of(user).discord_user_id is None
+    assert discord_user_for(discord_user_id=DISCORD_ID) is None
+
+
+def test_without_discord_the_section_and_its_actions_are_absent(
+    settings: Settings, alice_client: Client, user: User
+) -> None:
+    settings.DISCORD_APPLICATION_ID = ""
+
+    page = alice_client.get("/accounts/").content.decode()
+
+    assert 'id="discord"' not in page
+    assert "Get a link code" not in page
+    assert alice_client.post("/accounts/discord/code/").status_code == 404
+    assert alice_client.post("/accounts/discord/unlink/", {"confirm": "1"}).status_code == 404
+    assert not DiscordLinkCode.objects.exists()
