@@ -12,6 +12,15 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from accounts.services import api_key_authenticate
 from rollerai.exceptions import Forbidden, NotSignedIn
 
+# Marks a request that an API key let in; one the session let in has no such mark.
+_BY_API_KEY = "rollerai_by_api_key"
+
+
+def authenticated_by_api_key(request: HttpRequest) -> bool:
+    """Whether an API key, rather than the browser's session, let this request in (a
+    generation records which front door it came in by)."""
+    return getattr(request, _BY_API_KEY, False) is True
+
 
 class ApiKeyAuth(HttpBearer):
     """A key in the Authorization header. A header that is sent but wrong is refused outright
@@ -36,6 +45,7 @@ class ApiKeyAuth(HttpBearer):
             )
         # The views, like the rest of Django, read who is asking from request.user.
         request.user = user
+        setattr(request, _BY_API_KEY, True)
         return user
 
 

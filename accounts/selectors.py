@@ -15,3 +15,9 @@ def api_key_is_active(*, api_key_id: int, user_id: int) -> bool:
     return ApiKey.objects.filter(
         id=api_key_id, user_id=user_id, revoked_at__isnull=True, user__is_active=True
     ).exists()
+
+
+def discord_user_for(*, discord_user_id: str) -> User | None:
+    """The active account this Discord user is linked to, or None: a disabled account is not
+    theirs to act as."""
+    return User.objects.filter(profile__discord_user_id=discord_user_id, is_active=True).first()

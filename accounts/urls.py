@@ -12,5 +12,7 @@ urlpatterns = [
     path("api-keys/<int:api_key_id>/revoke/", views.api_key_delete, name="api-key-revoke"),
     path("firebase/", views.firebase_sign_in, name="firebase-sign-in"),
     path("firebase/link/", views.firebase_link_new, name="firebase-link"),
+    path("discord/code/", views.discord_link_code_new, name="discord-link-code"),
+    path("discord/unlink/", views.discord_unlink_request, name="discord-unlink"),
     path("delete/", views.account_delete_request, name="account-delete"),
 ]

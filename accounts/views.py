@@ -1,6 +1,6 @@
 """Sign-up, sign-in (password or Firebase, rate-limited per address, and password sign-ins also
-per account name), sign-out, changing the password, and the account page with API keys and the
-Firebase link."""
+per account name), sign-out, changing the password, and the account page with API keys, the
+Firebase link and the Discord link."""
 
 import hashlib
 import logging
@@ -15,11 +15,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.discord_links import discord_link_code_create, discord_unlink
 from accounts.firebase import (
     FirebaseIdentity,
     account_for_firebase,
@@ -47,6 +49,8 @@ from rollerai.ratelimit import (
 )
 
 log = logging.getLogger(__name__)
+# Where a new Discord link code waits for the page that shows it, once.
+DISCORD_LINK_CODE_SESSION_KEY = "discord_link_code"
 
 
 @contextmanager
@@ -160,8 +164,20 @@ def _account_page(request: HttpRequest, **context: Any) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"api_keys": api_keys_for(user), "balance": balance_for(user), **context},
+        {
+            "api_keys": api_keys_for(user),
+            "balance": balance_for(user),
+            "discord_enabled": _discord_enabled(),
+            # Shown this once: a reload of the page finds it gone.
+            "discord_link_code": request.session.pop(DISCORD_LINK_CODE_SESSION_KEY, None),
+            "discord_link_code_minutes": settings.DISCORD_LINK_CODE_MINUTES,
+            **context,
+        },
     )
+
+
+def _discord_enabled() -> bool:
+    return bool(settings.DISCORD_APPLICATION_ID)
 
 
 @login_required
@@ -188,6 +204,37 @@ def api_key_delete(request: HttpRequest, api_key_id: int) -> HttpResponse:
     try:
         api_key_revoke(user=user, api_key_id=api_key_id)
         messages.success(request, "The API key was revoked; requests using it are now refused.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("account")
+
+
+@login_required
+@require_POST
+def discord_link_code_new(request: HttpRequest) -> HttpResponse:
+    """Makes a code to type into Discord's /link, shown by the account page it redirects to, so
+    that reloading that page neither makes another code nor shows this one again."""
+    if not _discord_enabled():
+        raise Http404("Discord is not available on this site.")
+    code = discord_link_code_create(user=signed_in_user(request))
+    request.session[DISCORD_LINK_CODE_SESSION_KEY] = code
+    return redirect(reverse("account") + "#discord")
+
+
+@login_required
+@require_POST
+def discord_unlink_request(request: HttpRequest) -> HttpResponse:
+    """Asks for confirmation first (a page of its own, which needs no script), then unlinks."""
+    if not _discord_enabled():
+        raise Http404("Discord is not available on this site.")
+    user = signed_in_user(request)
+    if request.POST.get("confirm") != "1":
+        return render(request, "accounts/discord_unlink.html")
+    try:
+        discord_unlink(user=user)
+        messages.success(
+            request, "Your account is no longer linked to Discord; commands there no longer use it."
+        )
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("account")

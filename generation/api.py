@@ -9,6 +9,8 @@ from ninja import Header, Query, Router
 from ninja.responses import Status
 from pydantic import WithJsonSchema
 
+from accounts.api_auth import authenticated_by_api_key
+from generation import models
 from generation.schemas import (
     Generation,
     GenerationListQuery,
@@ -58,6 +60,13 @@ def _answer(request: HttpRequest, generation_id: UUID) -> Generation:
     )
 
 
+def _origin(request: HttpRequest) -> str:
+    # Scripts send an API key; the site's own pages call the API with the browser's session.
+    if authenticated_by_api_key(request):
+        return models.Generation.Origin.API
+    return models.Generation.Origin.WEB
+
+
 @router.get("/models", response={200: ModelList, **error_responses(401)})
 def model_list(request: HttpRequest) -> ModelList:
     """The models you can choose from."""
@@ -75,7 +84,10 @@ def generation_create(
 ) -> Status[Generation]:
     """Ask for images; charges count x the model's credits per image."""
     generation = generation_submit(
-        user=signed_in_user(request), data=payload, idempotency_key=idempotency_key
+        user=signed_in_user(request),
+        data=payload,
+        idempotency_key=idempotency_key,
+        origin=_origin(request),
     )
     # As recorded: a new generation changes only once a worker takes it, and a retry's comes
     # from the database; reading it back again would cost two more queries per submit.

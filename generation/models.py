@@ -56,6 +56,11 @@ class Generation(models.Model):
         FAILED = "failed"
         CANCELED = "canceled"
 
+    class Origin(models.TextChoices):
+        WEB = "web", "Website"
+        API = "api", "API"
+        DISCORD = "discord", "Discord"
+
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
     # A UUID so that ids in URLs, queue jobs and storage keys cannot be guessed or counted.
@@ -76,6 +81,9 @@ class Generation(models.Model):
     progress_step = models.PositiveSmallIntegerField(default=0)
     # Paying users' jobs wait in their model's high-priority queue, which workers drain first.
     high_priority = models.BooleanField(default=False)
+    # Which front door it came in by (the site, the JSON API or the Discord bot), so that the
+    # gallery can mark the ones made from Discord.
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.WEB)
     # How many times a worker has started it; a worker death puts it back only once.
     attempts = models.PositiveSmallIntegerField(default=0)
     worker_name = models.CharField(max_length=200, blank=True)

@@ -25,6 +25,7 @@ MAX_SEED = 2**32 - 1
 MAX_PAGE_SIZE = 100
 Status = Literal["queued", "running", "succeeded", "failed", "canceled"]
 Family = Literal["sd", "sdxl", "turbo"]
+Origin = Literal["web", "api", "discord"]
 # A cursor is base64 (URL-safe) of where the previous page ended.
 CURSOR_PATTERN = r"^[A-Za-z0-9_=-]*$"
 
@@ -189,6 +190,11 @@ class Generation(Schema):
     credits_charged: int
     is_public: bool
     share_url: str | None
+    origin: Origin = Field(
+        ...,
+        description="Where it was asked for: 'web' (the site's pages), 'api' (with an API key) "
+        "or 'discord' (the Discord bot's /imagine).",
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -224,6 +230,7 @@ class Generation(Schema):
             credits_charged=generation.credits_charged,
             is_public=generation.is_public,
             share_url=absolute(share_path) if share_path else None,
+            origin=generation.origin,
             created_at=generation.created_at,
             started_at=generation.started_at,
             finished_at=generation.finished_at,

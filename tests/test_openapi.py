@@ -108,6 +108,9 @@ def test_what_the_server_accepts_is_stated(document: dict[str, Any]) -> None:
     assert parameters["model"]["anyOf"][0]["pattern"] == "^[-a-zA-Z0-9_]+$"
     assert (parameters["limit"]["minimum"], parameters["limit"]["maximum"]) == (1, 100)
     assert "pattern" in parameters["cursor"]
+    generation = document["components"]["schemas"]["Generation"]
+    assert generation["properties"]["origin"]["enum"] == ["web", "api", "discord"]
+    assert "origin" in generation["required"]
     submit = document["components"]["schemas"]["GenerationRequest"]
     assert submit["additionalProperties"] is False
     assert submit["required"] == ["prompt"]

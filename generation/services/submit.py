@@ -42,12 +42,16 @@ def _generation_for_idempotency_key(*, user: User, key: str, fingerprint: str) -
 
 
 def generation_submit(
-    *, user: User, data: GenerationRequest, idempotency_key: str = ""
+    *,
+    user: User,
+    data: GenerationRequest,
+    idempotency_key: str = "",
+    origin: str = Generation.Origin.WEB,
 ) -> Generation:
     """Validate a request, charge for it and put it on its model's queue.
 
     With an idempotency key, a retry of the same request returns the generation the first one
-    made, charged once.
+    made, charged once. The origin (a Generation.Origin) records which front door it came in by.
     """
     _idempotency_key_check(idempotency_key)
     request = generation_request_validate(data)
@@ -69,7 +73,11 @@ def generation_submit(
     )
     try:
         generation = _generation_charge_and_record(
-            user=user, request=request, idempotency_key=idempotency_key, fingerprint=fingerprint
+            user=user,
+            request=request,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            origin=origin,
         )
     except IntegrityError:
         # Two requests with the same key raced and the other one created the generation; its
@@ -96,7 +104,7 @@ def _idempotency_key_check(idempotency_key: str) -> None:
 
 @transaction.atomic
 def _generation_charge_and_record(
-    *, user: User, request: CheckedRequest, idempotency_key: str, fingerprint: str
+    *, user: User, request: CheckedRequest, idempotency_key: str, fingerprint: str, origin: str
 ) -> Generation:
     """In one transaction: debit the credits and record the queued generation; it is put in
     line once committed (only a committed generation may reach a worker, which would not find
@@ -131,6 +139,7 @@ def _generation_charge_and_record(
         count=request.count,
         credits_charged=cost,
         high_priority=_gets_priority(user),
+        origin=origin,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )

@@ -50,6 +50,14 @@
     }
   }
 
+  // As the server-rendered cards mark generations made through the Discord bot.
+  function originBadge() {
+    const badge = document.createElement("span");
+    badge.className = "badge origin-badge";
+    badge.textContent = "from Discord";
+    return badge;
+  }
+
   function cardFrom(generation) {
     const card = template.content.firstElementChild.cloneNode(true);
     const href = `/gallery/${generation.id}/`;
@@ -64,6 +72,7 @@
     card.querySelector(".detail").textContent =
       generation.count > 1 ? `${model} · ${generation.count} images` : model;
     card.querySelector(".placeholder").style.aspectRatio = `${generation.width} / ${generation.height}`;
+    if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
     return card;
   }
 

@@ -90,6 +90,14 @@
     return grid.querySelector(`.generation[data-id="${id}"]`);
   }
 
+  // As the server-rendered cards mark generations made through the Discord bot.
+  function originBadge() {
+    const badge = document.createElement("span");
+    badge.className = "badge origin-badge";
+    badge.textContent = "from Discord";
+    return badge;
+  }
+
   function addCard(generation) {
     let card = cardFor(generation.id);
     if (card) return card;
@@ -100,6 +108,7 @@
       `${generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
     card.querySelector(".progress").max = generation.steps;
     card.querySelector(".cancel").dataset.id = generation.id;
+    if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
     grid.prepend(card);
     const empty = document.getElementById("no-generations");
     if (empty) empty.remove();
