@@ -4,14 +4,11 @@ Someone who used the bot before linking has an account the bot made for them. Li
 what it holds (finished generations and remaining credits) to the account they link, and
 deletes it, so that nothing they made or had is left behind where they cannot sign in."""
 
-from accounts.discord_links import (
-    discord_identity_release,
-    discord_link_code_redeem,
-    discord_user_for,
-)
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from accounts.discord_links import discord_identity_release, discord_link_code_redeem
+from accounts.selectors import discord_user_for
 from billing.models import CreditEntry
 from billing.selectors import balance_for
 from billing.services.credits import credits_grant

@@ -121,13 +121,14 @@ class Notifier:
                 self.client.original_edit(message.interaction_token, view.payload, view.files)
         except DiscordRateLimited as limit:
             log.info("Discord rate limit on %s: trying again in %.2f s", message, limit.retry_after)
-            pause = now + timedelta(seconds=limit.retry_after)
+            # From when Discord said so, not from when the round began.
+            pause = timezone.now() + timedelta(seconds=limit.retry_after)
             if limit.is_global:
                 self.paused_until = pause
             _save(message, next_send_at=pause)
             return 0
         except (DiscordUnreachable, DiscordRefused) as error:
-            _failed(message, view, now, error)
+            _failed(message, view, timezone.now(), error)
             return 0
         fields = {"shown": view.key, "shown_at": now, "failures": 0, "failing": ""}
         if view.outcome is not None:

@@ -72,7 +72,7 @@ class DiscordStandIn:
         return [
             request
             for request in self.requests
-            if request.method == "PATCH" and f"/{token}/messages/@original" in request.path
+            if request.method == "PATCH" and request.path.endswith(f"{token}/messages/@original")
         ]
 
     def wait_for(self, check: Callable[[], bool], timeout: float = 60.0) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from nacl.signing import SigningKey
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from testing.discord_api import DiscordStandIn
 
@@ -34,8 +34,8 @@ def discord_api() -> Iterator[DiscordStandIn]:
 
 @pytest.fixture
 def discord_settings(
-    settings: SettingsWrapper, signing_key: SigningKey, discord_api: DiscordStandIn
-) -> SettingsWrapper:
+    settings: Settings, signing_key: SigningKey, discord_api: DiscordStandIn
+) -> Settings:
     settings.DISCORD_APPLICATION_ID = APPLICATION_ID
     settings.DISCORD_PUBLIC_KEY = signing_key.verify_key.encode().hex()
     settings.DISCORD_API_BASE = discord_api.url

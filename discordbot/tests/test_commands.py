@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from nacl.signing import SigningKey
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from accounts.models import Profile
 from billing.models import CreditEntry
@@ -30,7 +30,7 @@ def _ephemeral(response: object) -> str:
 
 
 def test_imagine_queues_a_generation_for_an_account_made_on_first_use(
-    signing_key: SigningKey, tiny_model: DiffusionModel, settings: SettingsWrapper
+    signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
 ) -> None:
     interaction = command("imagine", prompt="a red fox in snow", count=2, steps=6, seed=42)
 
@@ -79,7 +79,7 @@ def test_aspect_gives_the_model_s_sizes(
 
 
 def test_not_enough_credits_is_said_privately_with_the_billing_link_and_nothing_is_queued(
-    signing_key: SigningKey, tiny_model: DiffusionModel, settings: SettingsWrapper
+    signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
 ) -> None:
     settings.SIGNUP_CREDITS = 1
 
@@ -111,7 +111,7 @@ def test_an_unknown_model_is_said_privately(
 
 
 def test_the_submit_rate_limit_is_said_privately(
-    signing_key: SigningKey, tiny_model: DiffusionModel, settings: SettingsWrapper
+    signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
 ) -> None:
     settings.SUBMISSIONS_PER_MINUTE = 1
     signed_post(Client(), signing_key, command("imagine", prompt="one"))
@@ -122,16 +122,14 @@ def test_the_submit_rate_limit_is_said_privately(
     assert Generation.objects.count() == 1
 
 
-def test_credits_shows_the_balance_privately(
-    signing_key: SigningKey, settings: SettingsWrapper
-) -> None:
+def test_credits_shows_the_balance_privately(signing_key: SigningKey, settings: Settings) -> None:
     text = _ephemeral(signed_post(Client(), signing_key, command("credits")))
 
     assert text.startswith(f"You have {settings.SIGNUP_CREDITS} credits.")
 
 
 def test_reroll_pressed_by_someone_else_charges_them_with_a_new_seed(
-    signing_key: SigningKey, tiny_model: DiffusionModel, settings: SettingsWrapper
+    signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
 ) -> None:
     signed_post(Client(), signing_key, command("imagine", prompt="a lantern", count=2, seed=7))
     first = Generation.objects.get()

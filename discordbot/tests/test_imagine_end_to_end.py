@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from accounts.discord_links import discord_account_for
 from django.test import Client
 from nacl.signing import SigningKey
 from PIL import Image
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
+from accounts.discord_links import discord_account_for
 from billing.models import CreditEntry
 from billing.selectors import balance_for
 from discordbot.models import DiscordMessage
@@ -43,7 +43,7 @@ def notifier_start(log_path: Path, discord_api: DiscordStandIn) -> RunningProces
 
 @pytest.mark.usefixtures("transactional_db")
 def test_imagine_edits_the_reply_from_its_place_in_line_to_the_png(
-    discord_settings: SettingsWrapper,
+    discord_settings: Settings,
     signing_key: SigningKey,
     discord_api: DiscordStandIn,
     tiny_model: DiffusionModel,

@@ -4,13 +4,13 @@ made before through the account the bot made for it moves along."""
 from datetime import timedelta
 
 import pytest
-from accounts.discord_links import discord_link_code_create
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from nacl.signing import SigningKey
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
+from accounts.discord_links import discord_link_code_create
 from accounts.models import DiscordLinkCode, Profile
 from billing.selectors import balance_for
 from discordbot.tests.conftest import answer_data, command, signed_post
@@ -84,7 +84,7 @@ def test_an_identity_linked_to_another_web_account_must_be_unlinked_there_first(
 
 
 def test_what_the_bot_s_account_held_moves_to_the_linked_account(
-    signing_key: SigningKey, user: User, tiny_model: DiffusionModel, settings: SettingsWrapper
+    signing_key: SigningKey, user: User, tiny_model: DiffusionModel, settings: Settings
 ) -> None:
     signed_post(Client(), signing_key, command("imagine", prompt="before linking", count=2))
     made_for_discord = _linked_to(CAROL)

@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from nacl.signing import SigningKey
 from PIL import Image
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from discordbot.models import DiscordMessage
 from discordbot.notifier import Notifier
@@ -22,7 +22,11 @@ from generation.models import Generation
 from generation.services import StoredImage, generation_fail, generation_start, generation_succeed
 from testing.discord_api import DiscordStandIn, Request
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("discord_settings", "tiny_model")]
+# Committed, so that a generation is really put in line (its place shows in the message).
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("discord_settings", "tiny_model"),
+]
 Outcome = DiscordMessage.Outcome
 
 
@@ -127,7 +131,7 @@ def test_a_failed_generation_says_so_and_that_the_credits_came_back(
 
 
 def test_progress_is_edited_in_no_more_often_than_the_edit_interval(
-    signing_key: SigningKey, discord_api: DiscordStandIn, settings: SettingsWrapper
+    signing_key: SigningKey, discord_api: DiscordStandIn, settings: Settings
 ) -> None:
     settings.DISCORD_EDIT_SECONDS = 60
     message = _imagine(signing_key)
@@ -195,7 +199,7 @@ def test_a_result_discord_keeps_failing_on_is_logged_and_stays_on_the_site(
 
 
 def test_after_fifteen_minutes_the_result_is_posted_in_the_channel_with_the_bot_token(
-    signing_key: SigningKey, discord_api: DiscordStandIn, settings: SettingsWrapper
+    signing_key: SigningKey, discord_api: DiscordStandIn, settings: Settings
 ) -> None:
     settings.DISCORD_BOT_TOKEN = "bot-token"
     message = _imagine(signing_key)

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from discordbot.commands import COMMANDS
 from discordbot.tests.conftest import APPLICATION_ID
@@ -17,7 +17,7 @@ from testing.discord_api import DiscordStandIn
     ],
 )
 def test_the_commands_are_registered_as_one_bulk_overwrite(
-    discord_settings: SettingsWrapper,
+    discord_settings: Settings,
     discord_api: DiscordStandIn,
     capsys: pytest.CaptureFixture[str],
     arguments: list[str],
@@ -43,13 +43,13 @@ def test_the_commands_are_registered_as_one_bulk_overwrite(
     assert "Registered /imagine, /credits, /link" in capsys.readouterr().out
 
 
-def test_without_a_bot_token_it_says_what_to_set(discord_settings: SettingsWrapper) -> None:
+def test_without_a_bot_token_it_says_what_to_set(discord_settings: Settings) -> None:
     with pytest.raises(CommandError, match="Set DISCORD_BOT_TOKEN first"):
         call_command("discord_register_commands")
 
 
 def test_a_refusal_by_discord_is_reported(
-    discord_settings: SettingsWrapper, discord_api: DiscordStandIn
+    discord_settings: Settings, discord_api: DiscordStandIn
 ) -> None:
     discord_settings.DISCORD_BOT_TOKEN = "wrong"
     discord_api.answer(401, {"message": "401: Unauthorized", "code": 0})

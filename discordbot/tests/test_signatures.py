@@ -7,7 +7,7 @@ import time
 import pytest
 from django.test import Client
 from nacl.signing import SigningKey
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 from discordbot.tests.conftest import command, signed_post
 from generation.models import DiffusionModel, Generation
@@ -15,9 +15,7 @@ from generation.models import DiffusionModel, Generation
 pytestmark = pytest.mark.django_db
 
 
-def test_a_signed_ping_gets_a_pong(
-    discord_settings: SettingsWrapper, signing_key: SigningKey
-) -> None:
+def test_a_signed_ping_gets_a_pong(discord_settings: Settings, signing_key: SigningKey) -> None:
     response = signed_post(Client(), signing_key, {"type": 1, "id": "1", "token": "t"})
 
     assert response.status_code == 200
@@ -25,7 +23,7 @@ def test_a_signed_ping_gets_a_pong(
 
 
 def test_a_signed_imagine_is_processed(
-    discord_settings: SettingsWrapper, signing_key: SigningKey, tiny_model: DiffusionModel
+    discord_settings: Settings, signing_key: SigningKey, tiny_model: DiffusionModel
 ) -> None:
     response = signed_post(Client(), signing_key, command("imagine", prompt="a lighthouse"))
 
@@ -39,7 +37,7 @@ def _refused(response: object) -> None:
 
 
 def test_a_tampered_body_is_refused(
-    discord_settings: SettingsWrapper, signing_key: SigningKey, tiny_model: DiffusionModel
+    discord_settings: Settings, signing_key: SigningKey, tiny_model: DiffusionModel
 ) -> None:
     document = command("imagine", prompt="a lighthouse")
     tampered = json.dumps(command("imagine", prompt="something else")).encode()
@@ -48,14 +46,14 @@ def test_a_tampered_body_is_refused(
 
 
 def test_a_signature_by_another_key_is_refused(
-    discord_settings: SettingsWrapper, tiny_model: DiffusionModel
+    discord_settings: Settings, tiny_model: DiffusionModel
 ) -> None:
     _refused(signed_post(Client(), SigningKey.generate(), command("imagine", prompt="a ship")))
 
 
 @pytest.mark.parametrize("missing", ["X-Signature-Ed25519", "X-Signature-Timestamp"])
 def test_a_request_without_its_signature_headers_is_refused(
-    discord_settings: SettingsWrapper, tiny_model: DiffusionModel, missing: str
+    discord_settings: Settings, tiny_model: DiffusionModel, missing: str
 ) -> None:
     headers = {"X-Signature-Ed25519": "00" * 64, "X-Signature-Timestamp": str(int(time.time()))}
     del headers[missing]
@@ -71,7 +69,7 @@ def test_a_request_without_its_signature_headers_is_refused(
 
 
 def test_a_signature_six_minutes_old_is_refused(
-    discord_settings: SettingsWrapper, signing_key: SigningKey, tiny_model: DiffusionModel
+    discord_settings: Settings, signing_key: SigningKey, tiny_model: DiffusionModel
 ) -> None:
     six_minutes_ago = time.time() - 6 * 60
 
@@ -83,7 +81,7 @@ def test_a_signature_six_minutes_old_is_refused(
 
 
 def test_the_endpoint_is_not_there_when_discord_is_not_configured(
-    settings: SettingsWrapper, signing_key: SigningKey
+    settings: Settings, signing_key: SigningKey
 ) -> None:
     settings.DISCORD_APPLICATION_ID = ""
 
