@@ -34,6 +34,19 @@ def empty_redis() -> None:
 
 
 @pytest.fixture
+def own_channel_layer() -> Iterator[None]:
+    """A channel layer for this test alone, for consumers run in-process on the test's event
+    loop: channels-redis binds a layer's receiving to one loop, so one left over from an
+    earlier test's loop can fail with "bound to a different event loop"."""
+    from channels import DEFAULT_CHANNEL_LAYER
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+    yield
+    channel_layers.backends.pop(DEFAULT_CHANNEL_LAYER, None)
+
+
+@pytest.fixture
 def user(db: None) -> User:
     return account_create(username="alice", password=PASSWORD)
 

@@ -5,7 +5,8 @@ import threading
 import time
 from typing import Any
 
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers
 
 from rollerai.live import user_group
 
@@ -24,7 +25,9 @@ class EventRecorder:
         assert self._ready.wait(10), "could not subscribe to the channel layer"
 
     async def _listen(self) -> None:
-        layer = get_channel_layer()
+        # A layer of its own: channels-redis lets only one event loop receive on a layer, and
+        # the one Django shares is also the in-process consumers' in other tests.
+        layer = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
         channel = await layer.new_channel()
         await layer.group_add(self._group, channel)
         self._ready.set()
@@ -38,6 +41,7 @@ class EventRecorder:
             self.received.append((time.monotonic(), pending.result()["event"]))
             pending = asyncio.ensure_future(layer.receive(channel))
         pending.cancel()
+        await layer.close_pools()
 
     def timed(self, generation_id: str) -> list[tuple[float, dict[str, Any]]]:
         return [

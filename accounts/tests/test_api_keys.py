@@ -103,6 +103,7 @@ def test_a_malformed_authorization_header_is_401(db: None) -> None:
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("own_channel_layer")
 async def test_the_websocket_accepts_a_key_as_subprotocol(
     alice_client: Client, user: User, tiny_model: DiffusionModel
 ) -> None:

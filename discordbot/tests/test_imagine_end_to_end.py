@@ -5,6 +5,7 @@ place in line through progress to the PNG with its buttons."""
 import io
 import itertools
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,10 @@ def test_imagine_edits_the_reply_from_its_place_in_line_to_the_png(
     worker = None
     try:
         interaction = command("imagine", prompt="a harbour at dusk", aspect="portrait", steps=STEPS)
+        asked = time.monotonic()
         assert signed_post(Client(), signing_key, interaction).json() == {"type": 5}
+        # Discord gives up on an answer after 3 s; this one never waits on the GPU.
+        assert time.monotonic() - asked < 3
         token = interaction["token"]
         # No GPU is up yet: the reply says where it stands in line.
         discord_api.wait_for(lambda: any("in line" in e.content for e in discord_api.edits(token)))

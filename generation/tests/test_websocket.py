@@ -17,7 +17,11 @@ from rollerai.asgi import application
 from testing.api import generation_submitted
 from testing.processes import RunningProcess
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("own_channel_layer"),
+]
 
 
 def socket_for(client: Client | None, origin: bytes = b"http://localhost") -> WebsocketCommunicator:
