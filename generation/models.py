@@ -37,7 +37,21 @@ class DiffusionModel(models.Model):
     max_height = models.PositiveSmallIntegerField(default=768)
     default_guidance = models.FloatField(default=7.5)
     max_guidance = models.FloatField(default=20.0)
-    credits_per_image = models.PositiveIntegerField(default=1)
+    credits_per_image = models.PositiveIntegerField(
+        default=1, help_text="Credits per image made from a prompt alone."
+    )
+    credits_per_image_to_image = models.PositiveIntegerField(
+        default=1, help_text="Credits per image made from an image (also variations)."
+    )
+    credits_per_upscale = models.PositiveIntegerField(
+        default=2,
+        help_text="Credits per image upscaled x2 (an image-to-image pass at twice the size).",
+    )
+    default_sampler = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The sampler used when a request names none; empty: the model's own scheduler.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,6 +75,13 @@ class Generation(models.Model):
         API = "api", "API"
         DISCORD = "discord", "Discord"
 
+    class Kind(models.TextChoices):
+        # What a generation starts from, which also sets its price.
+        TEXT = "text", "From a prompt"
+        IMAGE = "image", "From an image"
+        VARIATIONS = "variations", "Variations of an image"
+        UPSCALE = "upscale", "Upscaled x2"
+
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELED)
 
     # A UUID so that ids in URLs, queue jobs and storage keys cannot be guessed or counted.
@@ -77,6 +98,21 @@ class Generation(models.Model):
     guidance = models.FloatField()
     seed = models.BigIntegerField(help_text="Seed of the first image; image n uses seed + n.")
     count = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    # A name from generation.samplers.SAMPLERS; empty: the model's own scheduler.
+    sampler = models.CharField(max_length=20, blank=True)
+    # Image-to-image only: how far from the init image sampling may go (0: not at all, 1: fully).
+    strength = models.FloatField(null=True, blank=True)
+    # The image it starts from, as the server re-encoded it (PNG, at the generation's size), and
+    # the image of this site it came from, if it did (an upload has none).
+    init_image = models.FileField(max_length=255, blank=True)
+    source_image = models.ForeignKey(
+        "GenerationImage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derived_generations",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress_step = models.PositiveSmallIntegerField(default=0)
     # Paying users' jobs wait in their model's high-priority queue, which workers drain first.
