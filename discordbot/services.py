@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic
-from accounts.discord_links import discord_account_for
 from django.contrib.auth.models import User
 
+from accounts.discord_links import discord_account_for
 from billing.selectors import balance_for
 from discordbot.commands import imagine_request
 from discordbot.models import DiscordMessage
