@@ -7,6 +7,7 @@ import sys
 BENCHMARKS = [
     "generate_to_image",
     "worker_efficiency",
+    "image_to_image",
     "worker_throughput",
     # Prints one line and skips where torch sees no CUDA GPU.
     "gpu_worker",

@@ -1,4 +1,6 @@
-"""Encoding finished images (PNG original, small WebP thumbnail) and writing them to storage."""
+"""Encoding finished images (PNG original, small WebP thumbnail) and writing them to storage.
+
+Each PNG carries its generation's settings in AUTOMATIC1111's `parameters` text chunk."""
 
 import io
 
@@ -6,8 +8,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
 
 from generation.models import Generation
+from generation.png_parameters import parameters_text
 from generation.services import StoredImage
 
 THUMBNAIL_SIDE = 256
@@ -32,7 +36,11 @@ def image_store(*, generation: Generation, index: int, image: Image.Image) -> St
     thumbnail = image.copy()
     thumbnail.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     stem = f"generations/{generation.id}/{generation.run_token}-{index}"
-    png, webp = _encoded(image, "PNG"), _encoded(thumbnail, "WEBP", quality=75)
+    settings = PngInfo()
+    # A tEXt chunk, or iTXt when the text is not latin-1 (a prompt in another script).
+    settings.add_text("parameters", parameters_text(generation, index=index))
+    png = _encoded(image, "PNG", pnginfo=settings)
+    webp = _encoded(thumbnail, "WEBP", quality=75)
     try:
         image_name = default_storage.save(f"{stem}.png", png)
         thumbnail_name = default_storage.save(f"{stem}.webp", webp)

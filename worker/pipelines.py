@@ -1,18 +1,20 @@
 """Loading diffusion pipelines onto the best device and keeping recently used ones in memory.
 
 Loading a model takes seconds to minutes while running one takes far less, so a worker keeps
-pipelines loaded between jobs and only drops the least recently used when it needs room.
+pipelines loaded between jobs and only drops the least recently used when it needs room. A
+model's image-to-image pipeline is made from its text-to-image one and shares its weights.
 """
 
 import functools
 import logging
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import AutoPipelineForText2Image
+from diffusers import AutoPipelineForImage2Image, AutoPipelineForText2Image
 from django.conf import settings
 
 from generation.models import DiffusionModel
@@ -37,29 +39,53 @@ def model_location(source: str) -> str:
     return source
 
 
+@dataclass
+class LoadedModel:
+    """A model's pipelines in memory: the one loaded, and the image-to-image one made from it
+    on first use. They share every module, so they are kept and dropped together."""
+
+    text_to_image: Any
+    image_to_image: Any = None
+
+
 class PipelineCache:
     def __init__(self, *, capacity: int, device: str) -> None:
         self.capacity = max(1, capacity)
         self.device = device
         self.loads = 0
-        self._pipelines: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._models: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()
 
     def loaded(self) -> list[str]:
-        return [slug for slug, _ in self._pipelines]
+        return [slug for slug, _ in self._models]
 
     def get(self, model: DiffusionModel) -> Any:
+        """The model's text-to-image pipeline, loaded now if it is not in memory."""
+        return self._loaded(model).text_to_image
+
+    def image_to_image(self, model: DiffusionModel) -> Any:
+        """The model's image-to-image pipeline: made with `from_pipe` from its text-to-image
+        one, so it costs no second load and no second copy of the weights."""
+        loaded = self._loaded(model)
+        if loaded.image_to_image is None:
+            pipeline = AutoPipelineForImage2Image.from_pipe(loaded.text_to_image)
+            pipeline.set_progress_bar_config(disable=True)
+            loaded.image_to_image = pipeline
+            log.info("Made the image-to-image pipeline of %r from its loaded one", model.slug)
+        return loaded.image_to_image
+
+    def _loaded(self, model: DiffusionModel) -> LoadedModel:
         key = (model.slug, model.source)
-        if key in self._pipelines:
-            self._pipelines.move_to_end(key)
-            return self._pipelines[key]
-        while len(self._pipelines) >= self.capacity:
-            evicted, _ = self._pipelines.popitem(last=False)
+        if key in self._models:
+            self._models.move_to_end(key)
+            return self._models[key]
+        while len(self._models) >= self.capacity:
+            evicted, _ = self._models.popitem(last=False)
             log.info("Unloaded pipeline %r to make room", evicted[0])
             if self.device == "cuda":
                 torch.cuda.empty_cache()
-        pipeline = self._load(model)
-        self._pipelines[key] = pipeline
-        return pipeline
+        loaded = LoadedModel(text_to_image=self._load(model))
+        self._models[key] = loaded
+        return loaded
 
     def _load(self, model: DiffusionModel) -> Any:
         started = time.perf_counter()

@@ -39,9 +39,12 @@ class StepReporter:
         self.state = state
         self.live = list(batch)
         self.preview_interval = preview_interval
-        steps = batch[0].steps
-        self.events = ProgressThrottle(total=steps, per_second=events_per_second)
-        self.records = ProgressThrottle(total=steps, per_second=1 / RECORD_PROGRESS_SECONDS)
+        self.steps = batch[0].steps
+        # How many steps the call really runs, known from the pipeline at its first step (an
+        # image-to-image call runs only about steps x strength of them).
+        self.steps_run = self.steps
+        self.events = ProgressThrottle(total=self.steps, per_second=events_per_second)
+        self.records = ProgressThrottle(total=self.steps, per_second=1 / RECORD_PROGRESS_SECONDS)
         # Where each generation's first image sits in the batched latents.
         self.first_image: dict[str, int] = {}
         offset = 0
@@ -52,13 +55,35 @@ class StepReporter:
         self.last_preview = 0.0
 
     def on_step_end(
-        self, _pipeline: Any, step_index: int, _timestep: Any, tensors: dict[str, Any]
+        self, pipeline: Any, step_index: int, _timestep: Any, tensors: dict[str, Any]
     ) -> dict[str, Any]:
+        if step_index == 0:
+            self._steps_run_learn(pipeline)
         step = step_index + 1
         self._drop_unwanted()
         if self.events.due(step):
-            self._report(step, tensors["latents"])
+            self._report(self.step_shown(step), tensors["latents"])
         return tensors
+
+    def _steps_run_learn(self, pipeline: Any) -> None:
+        # Pipelines set this before their first step; one that does not runs `steps` of them.
+        steps_run = getattr(pipeline, "num_timesteps", None)
+        if isinstance(steps_run, int) and steps_run > 0:
+            self.steps_run = steps_run
+            self.events.total = self.records.total = steps_run
+
+    def step_shown(self, step: int) -> int:
+        """The step of the `steps` a user asked for that `step` of the call stands for.
+
+        Image-to-image skips the first steps (the init image stands in for them) and runs only
+        about steps x strength. Owners see the generation's own `steps` as the total (the API's
+        progress has it too, and so does the finished generation), so the steps that run are
+        spread over that total: the bar moves from 0 to the end at the pace of the real work,
+        which keeps step rates and ETAs honest, and reaches the total at the last step that runs.
+        """
+        if self.steps_run == self.steps:
+            return step
+        return -(-step * self.steps // self.steps_run)  # rounded up: the last step shows `steps`
 
     def _drop_unwanted(self) -> None:
         now = time.monotonic()

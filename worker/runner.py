@@ -7,6 +7,9 @@ from functools import partial
 from typing import Any
 
 import torch
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.files.storage import default_storage
+from PIL import Image
 
 from generation.models import Generation
 from generation.services import (
@@ -21,15 +24,27 @@ from worker.images import StorageUnavailable, image_store, images_delete
 from worker.pipelines import ModelLoadError, PipelineCache
 from worker.recovery import OUTAGE_ERRORS, best_effort, when_reachable
 from worker.reporter import GenerationsStopped, StepReporter
+from worker.samplers import UnknownSampler, pipeline_with_sampler, sampler_effective
 from worker.state import WorkerState
 
 log = logging.getLogger(__name__)
+
+
+class InitImageUnreadable(Exception):
+    """The image a generation starts from is missing from storage or is not an image."""
 
 
 def failure_message(error: BaseException) -> str:
     """What the owner of a failed generation is told: never a traceback or internal detail."""
     if isinstance(error, ModelLoadError):
         return str(error)
+    if isinstance(error, UnknownSampler):
+        return f"The sampler '{error}' is not available on this GPU worker."
+    if isinstance(error, InitImageUnreadable):
+        return (
+            "The image to start from could not be read. "
+            "Your credits have been refunded; please upload it again."
+        )
     if isinstance(error, torch.OutOfMemoryError):
         return "The GPU ran out of memory. Try a smaller size or fewer images."
     if isinstance(error, StorageUnavailable):
@@ -61,7 +76,7 @@ def generation_run(
     )
     started = time.perf_counter()
     try:
-        images = _sample(pipelines.get(first.model), batch, reporter)
+        images, pipeline = _sample(pipelines, batch, reporter)
         sampled = time.perf_counter()
         for generation, generation_images in zip(batch, _split(images, batch), strict=True):
             if generation in reporter.live:
@@ -86,12 +101,16 @@ def generation_run(
         state.batch_done(batch)
     state.batch_timed(model=first.model.slug, images=len(images), seconds=sampled - started)
     log.info(
-        "Generation(s) %s done: %d image(s) of %dx%d, %d steps; sampling %.3f s, storing %.3f s",
+        "Generation(s) %s done: %d image(s) of %dx%d, %d steps%s by %s with %s; "
+        "sampling %.3f s, storing %.3f s",
         _ids(batch),
         len(images),
         first.width,
         first.height,
         first.steps,
+        "" if first.strength is None else f" at strength {first.strength:g}",
+        type(pipeline).__name__,
+        type(pipeline.scheduler).__name__,
         sampled - started,
         time.perf_counter() - sampled,
     )
@@ -179,31 +198,67 @@ def _generation_fail(generation: Generation, error: BaseException) -> None:
         log.error("Gave up failing generation %s; the reaper will see to it", generation.id)
 
 
-def _sample(pipeline: Any, batch: list[Generation], reporter: StepReporter) -> list[Any]:
-    """One pipeline call for every image of every generation in the batch.
+def _sample(
+    pipelines: PipelineCache, batch: list[Generation], reporter: StepReporter
+) -> tuple[list[Any], Any]:
+    """One pipeline call for every image of every generation in the batch; the images, and the
+    pipeline that made them.
 
-    Each image gets its own prompt and its own seeded generator, so an image comes out the same
-    whether its generation ran alone or with others.
+    Each image gets its own prompt (and, from an image, its own init image) and its own seeded
+    generator, so an image comes out the same whether its generation ran alone or with others.
+    A batch shares one kind of start, sampler, size, steps, guidance and strength.
     """
     first = batch[0]
+    from_image = first.kind != Generation.Kind.TEXT
+    pipeline = pipelines.image_to_image(first.model) if from_image else pipelines.get(first.model)
+    pipeline = pipeline_with_sampler(pipeline, sampler=sampler_effective(first))
     # CPU generators give the same noise, and so the same image, on any machine for a seed.
     generators = [
         torch.Generator(device="cpu").manual_seed(generation.seed + index)
         for generation in batch
         for index in range(generation.count)
     ]
-    result = pipeline(
-        prompt=[generation.prompt for generation in batch for _ in range(generation.count)],
-        negative_prompt=[
+    arguments: dict[str, Any] = {
+        "prompt": [generation.prompt for generation in batch for _ in range(generation.count)],
+        "negative_prompt": [
             generation.negative_prompt for generation in batch for _ in range(generation.count)
         ],
-        width=first.width,
-        height=first.height,
-        num_inference_steps=first.steps,
-        guidance_scale=first.guidance,
-        num_images_per_prompt=1,
-        generator=generators,
-        callback_on_step_end=reporter.on_step_end,
-        output_type="pil",
-    )
-    return list(result.images)
+        "num_inference_steps": first.steps,
+        "guidance_scale": first.guidance,
+        "num_images_per_prompt": 1,
+        "generator": generators,
+        "callback_on_step_end": reporter.on_step_end,
+        "output_type": "pil",
+    }
+    if from_image:
+        # The init images set the size (the pipeline takes no width or height).
+        starts = [_init_image(generation) for generation in batch]
+        arguments["image"] = [
+            start
+            for generation, start in zip(batch, starts, strict=True)
+            for _ in range(generation.count)
+        ]
+        arguments["strength"] = first.strength
+    else:
+        arguments["width"], arguments["height"] = first.width, first.height
+    result = pipeline(**arguments)
+    return list(result.images), pipeline
+
+
+def _init_image(generation: Generation) -> Image.Image:
+    """The image a generation starts from, as RGB at the generation's size."""
+    name = generation.init_image.name
+    if not name:
+        raise InitImageUnreadable(f"generation {generation.id} has no init image")
+    try:
+        with default_storage.open(name) as stored:
+            image = Image.open(stored).convert("RGB")
+    except (OSError, BotoCoreError, ClientError) as error:
+        log.warning("Could not read the init image of generation %s: %s", generation.id, error)
+        raise InitImageUnreadable(name) from error
+    size = (generation.width, generation.height)
+    if image.size != size:
+        # The web tier stores it at the generation's size; one that is not would make an image
+        # of another size than was paid for, and every image of one call must share a size.
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return image

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -100,8 +100,12 @@ def generation_start_from_queue(*, generation: Generation, worker_name: str) -> 
 def generation_batch_claim(
     *, first: Generation, max_images: int, worker_name: str
 ) -> list[Generation]:
-    """Claim queued generations that match `first` in model, size, steps and guidance, up to
-    `max_images` images in all, each taken off its queue as it is claimed."""
+    """Claim queued generations that can share one pipeline call with `first`, up to
+    `max_images` images in all, each taken off its queue as it is claimed.
+
+    They match it in model, size, steps, guidance, sampler (as it runs: none named is the
+    model's default), strength, and in starting from a prompt or from an image (two pipelines).
+    """
     images = first.count
     if images >= max_images:
         return []
@@ -119,7 +123,11 @@ def generation_batch_claim(
             height=first.height,
             steps=first.steps,
             guidance=first.guidance,
-        ).select_related("model")
+            # None (from a prompt) matches only None.
+            strength=first.strength,
+        )
+        .filter(_same_start(first), _same_sampler(first))
+        .select_related("model")
     }
     batch: list[Generation] = []
     for job_id in job_ids:
@@ -134,6 +142,20 @@ def generation_batch_claim(
         if images >= max_images:
             break
     return batch
+
+
+def _same_start(first: Generation) -> Q:
+    """From a prompt (the text-to-image pipeline) or from an image (the image-to-image one:
+    image-to-image, variations and upscales all start from an init image)."""
+    text = Q(kind=Generation.Kind.TEXT)
+    return text if first.kind == Generation.Kind.TEXT else ~text
+
+
+def _same_sampler(first: Generation) -> Q:
+    """The sampler the worker will run `first` with; naming none means the model's default."""
+    default = first.model.default_sampler
+    effective = first.sampler or default
+    return Q(sampler__in=[effective, ""]) if effective == default else Q(sampler=effective)
 
 
 def generation_progress(
