@@ -10,14 +10,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gallery.selectors import generation_shared, generation_timings
+from gallery.selectors import generation_shared, generation_source_link, generation_timings
 from generation.models import DiffusionModel, Generation
+from generation.samplers import sampler_label
+from generation.schemas import Model
 from generation.selectors import (
     GenerationFilters,
     generation_filters_parse,
     generation_get_for_user,
     generation_page_for_user,
     generation_page_public,
+    models_enabled,
 )
 from generation.services.library import generation_delete, generation_visibility_set
 from rollerai.auth import signed_in_user
@@ -58,6 +61,8 @@ def gallery(request: HttpRequest) -> HttpResponse:
             # New generations are added live only where they belong: the first, unfiltered page.
             "live_insert": not cursor and not filters.active,
             "first_page": not cursor,
+            # The prices of variations and upscales, for the cards that arrive live.
+            "models_data": [Model.model_validate(model).model_dump() for model in models_enabled()],
         },
         status=status,
     )
@@ -85,6 +90,8 @@ def generation_detail(request: HttpRequest, generation_id: uuid.UUID) -> HttpRes
             "generation": generation,
             "timings": generation_timings(generation),
             "share_url": share_url,
+            "source": generation_source_link(generation, user=request.user),
+            "sampler_label": sampler_label(generation.sampler),
         },
     )
 
