@@ -18,7 +18,8 @@ from generation.models import DiffusionModel
 SEED = 20260501
 EXAMPLES_PER_OPERATION = 25
 # Valid by the document yet refused for reasons a static schema cannot state: a size, steps or
-# guidance beyond what the chosen model allows, or a slug no enabled model has.
+# guidance beyond what the chosen model allows, a slug no enabled model has, an init_image text
+# that is no image's data URL, or a strength without an init_image.
 MODEL_DEPENDENT_REFUSALS = ["400"]
 
 

@@ -235,7 +235,7 @@
     clearErrors();
     const file = initImageFile();
     if (file && file.size > MAX_INIT_IMAGE_BYTES) {
-      showError({ field: "init_image", message: "Init image must be at most 4.0 MB." });
+      showError({ field: "init_image", message: "Init image must be at most 4 MB." });
       return;
     }
     idempotencyKey = idempotencyKey || (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));
