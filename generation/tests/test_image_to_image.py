@@ -16,6 +16,7 @@ from PIL import Image
 from billing.selectors import balance_for
 from gallery.tests.factories import generation_make, picture_bytes
 from generation.models import DiffusionModel, Generation
+from generation.services import generations_delete_all
 from testing.api import generation_post
 
 SIGNUP_CREDITS = 10
@@ -166,6 +167,19 @@ def test_deleting_the_generation_deletes_its_init_image(
     Generation.objects.filter(id=generation_id).update(status="canceled")
 
     assert alice_client.delete(f"/api/v1/generations/{generation_id}").status_code == 204
+
+    assert not default_storage.exists(name)
+
+
+def test_deleting_the_account_deletes_its_init_images(
+    alice_client: Client, user: User, priced_model: DiffusionModel
+) -> None:
+    generation_id = generation_post(
+        alice_client, init_image=data_url(picture_bytes(64, 64))
+    ).json()["id"]
+    name = Generation.objects.get(id=generation_id).init_image.name
+
+    generations_delete_all(user=user)
 
     assert not default_storage.exists(name)
 
