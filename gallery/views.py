@@ -20,7 +20,6 @@ from generation.selectors import (
     generation_get_for_user,
     generation_page_for_user,
     generation_page_public,
-    models_enabled,
 )
 from generation.services.library import generation_delete, generation_visibility_set
 from rollerai.auth import signed_in_user
@@ -49,6 +48,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         filters, page, status = GenerationFilters(), None, 400
     cursor = request.GET.get("cursor")
+    models = list(DiffusionModel.objects.order_by("name"))
     return render(
         request,
         "gallery/gallery.html",
@@ -56,13 +56,15 @@ def gallery(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "query": request.GET.get("q", ""),
-            "models": DiffusionModel.objects.order_by("name"),
+            "models": models,
             "statuses": Generation.Status.choices,
             # New generations are added live only where they belong: the first, unfiltered page.
             "live_insert": not cursor and not filters.active,
             "first_page": not cursor,
             # The prices of variations and upscales, for the cards that arrive live.
-            "models_data": [Model.model_validate(model).model_dump() for model in models_enabled()],
+            "models_data": [
+                Model.model_validate(model).model_dump() for model in models if model.enabled
+            ],
         },
         status=status,
     )
