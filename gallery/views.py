@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from gallery.selectors import generation_shared, generation_timings
+from gallery.selectors import generation_shared, generation_source_link, generation_timings
 from generation.models import DiffusionModel, Generation
+from generation.samplers import sampler_label
+from generation.schemas import Model
 from generation.selectors import (
     GenerationFilters,
     generation_filters_parse,
@@ -46,6 +48,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         filters, page, status = GenerationFilters(), None, 400
     cursor = request.GET.get("cursor")
+    models = list(DiffusionModel.objects.order_by("name"))
     return render(
         request,
         "gallery/gallery.html",
@@ -53,11 +56,15 @@ def gallery(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "query": request.GET.get("q", ""),
-            "models": DiffusionModel.objects.order_by("name"),
+            "models": models,
             "statuses": Generation.Status.choices,
             # New generations are added live only where they belong: the first, unfiltered page.
             "live_insert": not cursor and not filters.active,
             "first_page": not cursor,
+            # The prices of variations and upscales, for the cards that arrive live.
+            "models_data": [
+                Model.model_validate(model).model_dump() for model in models if model.enabled
+            ],
         },
         status=status,
     )
@@ -85,6 +92,8 @@ def generation_detail(request: HttpRequest, generation_id: uuid.UUID) -> HttpRes
             "generation": generation,
             "timings": generation_timings(generation),
             "share_url": share_url,
+            "source": generation_source_link(generation, user=request.user),
+            "sampler_label": sampler_label(generation.sampler),
         },
     )
 

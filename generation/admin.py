@@ -1,15 +1,43 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from generation.models import DiffusionModel, Generation, GenerationImage
+from generation.samplers import SAMPLERS
 from generation.services import generation_cancel
 from rollerai.exceptions import DomainError
 
 
+class DiffusionModelForm(forms.ModelForm):
+    default_sampler = forms.ChoiceField(
+        choices=[("", "Default (the model's own scheduler)"), *SAMPLERS.items()],
+        required=False,
+        help_text=DiffusionModel._meta.get_field("default_sampler").help_text,
+    )
+
+    class Meta:
+        model = DiffusionModel
+        # Every field, as the admin shows them without a form of its own.
+        exclude: list[str] = []
+
+
 @admin.register(DiffusionModel)
 class DiffusionModelAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "family", "source", "enabled", "is_demo", "credits_per_image"]
+    form = DiffusionModelForm
+    list_display = [
+        "name",
+        "slug",
+        "family",
+        "source",
+        "enabled",
+        "is_demo",
+        "credits_per_image",
+        "credits_per_image_to_image",
+        "credits_per_upscale",
+        "default_sampler",
+    ]
+    list_editable = ["credits_per_image", "credits_per_image_to_image", "credits_per_upscale"]
     list_filter = ["enabled", "family", "is_demo"]
     search_fields = ["name", "slug", "source"]
     prepopulated_fields = {"slug": ["name"]}
@@ -24,10 +52,19 @@ class GenerationImageInline(admin.TabularInline):
 
 @admin.register(Generation)
 class GenerationAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "model", "status", "short_prompt", "created_at", "finished_at"]
-    list_filter = ["status", "model", "created_at"]
+    list_display = [
+        "id",
+        "user",
+        "model",
+        "kind",
+        "status",
+        "short_prompt",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "kind", "model", "created_at"]
     search_fields = ["prompt", "user__username", "=id"]
-    raw_id_fields = ["user"]
+    raw_id_fields = ["user", "source_image"]
     readonly_fields = [
         "status",
         "credits_charged",

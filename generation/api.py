@@ -18,6 +18,8 @@ from generation.schemas import (
     GenerationRequest,
     Model,
     ModelList,
+    UpscaleRequest,
+    VariationsRequest,
     VisibilityChange,
 )
 from generation.selectors import (
@@ -30,6 +32,8 @@ from generation.services import (
     generation_cancel,
     generation_delete,
     generation_submit,
+    generation_upscale_submit,
+    generation_variations_submit,
     generation_visibility_set,
 )
 from generation.services.submit import MAX_IDEMPOTENCY_KEY_LENGTH
@@ -75,20 +79,25 @@ def model_list(request: HttpRequest) -> ModelList:
 
 @router.post(
     "/generations",
-    response={202: Generation, **error_responses(400, 401, 402, 409, 413, 429)},
+    response={202: Generation, **error_responses(400, 401, 402, 404, 409, 413, 429)},
 )
 def generation_create(
     request: HttpRequest,
     payload: GenerationRequest,
     idempotency_key: Annotated[IdempotencyKey, Header("", alias="Idempotency-Key")] = "",
 ) -> Status[Generation]:
-    """Ask for images; charges count x the model's credits per image."""
+    """Ask for images; charges count x the model's credits per image (credits_per_image, or
+    credits_per_image_to_image with an init_image)."""
     generation = generation_submit(
         user=signed_in_user(request),
         data=payload,
         idempotency_key=idempotency_key,
         origin=_origin(request),
     )
+    return _accepted(request, generation)
+
+
+def _accepted(request: HttpRequest, generation: models.Generation) -> Status[Generation]:
     # As recorded: a new generation changes only once a worker takes it, and a retry's comes
     # from the database; reading it back again would cost two more queries per submit.
     return Status(
@@ -99,6 +108,50 @@ def generation_create(
             absolute=request.build_absolute_uri,
         ),
     )
+
+
+@router.post(
+    GENERATION_PATH + "/variations",
+    response={202: Generation, **error_responses(400, 401, 402, 404, 409, 429)},
+)
+def generation_variations(
+    request: HttpRequest,
+    generation_id: UUID,
+    payload: VariationsRequest,
+    idempotency_key: Annotated[IdempotencyKey, Header("", alias="Idempotency-Key")] = "",
+) -> Status[Generation]:
+    """Variations of one of its images (yours, or a public generation's): the same settings,
+    a new seed, starting from that image; count x the model's credits_per_image_to_image."""
+    generation = generation_variations_submit(
+        user=signed_in_user(request),
+        generation_id=generation_id,
+        data=payload,
+        idempotency_key=idempotency_key,
+        origin=_origin(request),
+    )
+    return _accepted(request, generation)
+
+
+@router.post(
+    GENERATION_PATH + "/upscale",
+    response={202: Generation, **error_responses(400, 401, 402, 404, 409, 429)},
+)
+def generation_upscale(
+    request: HttpRequest,
+    generation_id: UUID,
+    payload: UpscaleRequest,
+    idempotency_key: Annotated[IdempotencyKey, Header("", alias="Idempotency-Key")] = "",
+) -> Status[Generation]:
+    """One of its images (yours, or a public generation's) made again at twice the size, at
+    most the model's max_width x max_height; the model's credits_per_upscale."""
+    generation = generation_upscale_submit(
+        user=signed_in_user(request),
+        generation_id=generation_id,
+        data=payload,
+        idempotency_key=idempotency_key,
+        origin=_origin(request),
+    )
+    return _accepted(request, generation)
 
 
 @router.get("/generations", response={200: GenerationPage, **error_responses(400, 401)})

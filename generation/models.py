@@ -61,6 +61,14 @@ class DiffusionModel(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def credits_for(self, kind: str) -> int:
+        """Credits per image of a generation of this kind (a Generation.Kind)."""
+        if kind == Generation.Kind.UPSCALE:
+            return self.credits_per_upscale
+        if kind in (Generation.Kind.IMAGE, Generation.Kind.VARIATIONS):
+            return self.credits_per_image_to_image
+        return self.credits_per_image
+
 
 class Generation(models.Model):
     class Status(models.TextChoices):

@@ -15,6 +15,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, StrictInt
 
 from generation import models
+from generation.samplers import SAMPLERS
 from generation.standing import Standing
 from rollerai.api_fields import SLUG_PATTERN, Slug, one_line_text, whole_number
 
@@ -26,6 +27,15 @@ MAX_PAGE_SIZE = 100
 Status = Literal["queued", "running", "succeeded", "failed", "canceled"]
 Family = Literal["sd", "sdxl", "turbo"]
 Origin = Literal["web", "api", "discord"]
+Kind = Literal["text", "image", "variations", "upscale"]
+# Image-to-image: how far sampling may move away from the init image.
+MIN_STRENGTH = 0.05
+MAX_STRENGTH = 1.0
+DEFAULT_STRENGTH = 0.6
+# An uploaded init image, decoded; its data URL (base64) is about a third longer.
+MAX_INIT_IMAGE_BYTES = 4 * 1024 * 1024
+INIT_IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+DATA_URL_PATTERN = r"^data:image/(png|jpeg|webp);base64,"
 # A cursor is base64 (URL-safe) of where the previous page ended.
 CURSOR_PATTERN = r"^[A-Za-z0-9_=-]*$"
 
@@ -35,17 +45,31 @@ if TYPE_CHECKING:
     NegativePrompt: TypeAlias = str
     Seed: TypeAlias = int
     ImageCount: TypeAlias = int
+    ImageIndex: TypeAlias = int
     PageSize: TypeAlias = int
+    SamplerName: TypeAlias = str
 else:
     Prompt = one_line_text(required=True, max_length=MAX_PROMPT_LENGTH)
     NegativePrompt = one_line_text(required=False, max_length=MAX_PROMPT_LENGTH)
     Seed = whole_number(0, MAX_SEED)
     ImageCount = whole_number(1, MAX_IMAGES)
+    ImageIndex = whole_number(0, MAX_IMAGES - 1)
     PageSize = whole_number(1, MAX_PAGE_SIZE, strict=False)
+    # A Literal, so that the OpenAPI document lists the names.
+    SamplerName = Literal[tuple(SAMPLERS)]
 
 
 def _relative(url: str) -> str:
     return url
+
+
+class ImageReference(Schema):
+    """One image of this site: one of yours, or of a public generation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generation: UUID
+    index: ImageIndex
 
 
 class GenerationRequest(Schema):
@@ -80,6 +104,42 @@ class GenerationRequest(Schema):
         None, description="By default a random one, recorded so the image can be made again."
     )
     count: ImageCount | None = None
+    sampler: SamplerName | None = Field(
+        None, description="A sampler's name; by default the model's own."
+    )
+    init_image: ImageReference | str | None = Field(
+        None,
+        description="Start from an image (image-to-image): one of yours or a public one, or a "
+        "data URL (data:image/png;base64,..., also image/jpeg and image/webp) of at most "
+        f"{MAX_INIT_IMAGE_BYTES // (1024 * 1024)} MB and at most the model's max_width x "
+        "max_height. It is resized to the generation's width x height, which by default is "
+        "the image's own (rounded down to multiples of 8, within the model's limits).",
+    )
+    strength: float | None = Field(
+        None,
+        strict=True,
+        allow_inf_nan=False,
+        description="With init_image only: how far from the image sampling may go (by default "
+        f"{DEFAULT_STRENGTH}).",
+        json_schema_extra={"minimum": MIN_STRENGTH, "maximum": MAX_STRENGTH},
+    )
+
+
+class VariationsRequest(Schema):
+    """POST /api/v1/generations/<id>/variations: new images like one of its images."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: ImageIndex = 0
+    count: ImageCount = MAX_IMAGES
+
+
+class UpscaleRequest(Schema):
+    """POST /api/v1/generations/<id>/upscale: one of its images at twice the size."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: ImageIndex = 0
 
 
 class VisibilityChange(Schema):
@@ -142,6 +202,13 @@ class Model(Schema):
     default_guidance: float
     max_guidance: float
     credits_per_image: int
+    credits_per_image_to_image: int
+    credits_per_upscale: int
+    default_sampler: str | None
+
+    @staticmethod
+    def resolve_default_sampler(model: models.DiffusionModel) -> str | None:
+        return model.default_sampler or None
 
 
 class ModelList(Schema):
@@ -195,6 +262,19 @@ class Generation(Schema):
         description="Where it was asked for: 'web' (the site's pages), 'api' (with an API key) "
         "or 'discord' (the Discord bot's /imagine).",
     )
+    kind: Kind = Field(
+        ...,
+        description="What it starts from: 'text' (a prompt alone), 'image' (an init image), "
+        "'variations' or 'upscale' (one of this site's images).",
+    )
+    sampler: str | None = Field(..., description="The sampler's name; null: the model's own.")
+    strength: float | None
+    source: ImageReference | None = Field(
+        ..., description="The image of this site it started from; null when uploaded or none."
+    )
+    init_image_url: str | None = Field(
+        ..., description="The init image as the worker got it (at width x height)."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -231,6 +311,10 @@ class Generation(Schema):
             is_public=generation.is_public,
             share_url=absolute(share_path) if share_path else None,
             origin=generation.origin,
+            kind=generation.kind,
+            strength=generation.strength,
+            source=_source(generation),
+            init_image_url=absolute(init_image_path(generation)) if generation.init_image else None,
             created_at=generation.created_at,
             started_at=generation.started_at,
             finished_at=generation.finished_at,
@@ -242,6 +326,17 @@ class GenerationPage(Schema):
 
     results: list[Generation]
     next_cursor: str | None
+
+
+def _source(generation: models.Generation) -> ImageReference | None:
+    image = generation.source_image
+    if image is None:
+        return None
+    return ImageReference.model_construct(generation=image.generation_id, index=image.index)
+
+
+def init_image_path(generation: models.Generation) -> str:
+    return reverse("generation-init-image", args=[generation.id])
 
 
 def images_of(
@@ -271,4 +366,5 @@ def request_fields(generation: models.Generation) -> dict[str, Any]:
         "guidance": generation.guidance,
         "seed": generation.seed,
         "count": generation.count,
+        "sampler": generation.sampler or None,
     }

@@ -18,10 +18,23 @@ def models_enabled() -> QuerySet[DiffusionModel]:
     return DiffusionModel.objects.filter(enabled=True).order_by("created_at", "id")
 
 
+def init_image_for_owner(*, user: Any, generation_id: Any) -> Generation:
+    """A generation whose init image its owner asks for; nobody else may see it (an upload may
+    be a private photo), and a generation without one is missing too."""
+    generation = (
+        Generation.objects.filter(id=generation_id, user_id=user.pk).exclude(init_image="").first()
+        if user.is_authenticated
+        else None
+    )
+    if generation is None:
+        raise NotFound("No such image.")
+    return generation
+
+
 def generation_get_for_user(*, user: Any, generation_id: Any) -> Generation:
     """The user's own generation; anybody else's is reported as missing so ids can't be probed."""
     generation = (
-        Generation.objects.select_related("model")
+        Generation.objects.select_related("model", "source_image__generation")
         .prefetch_related("images")
         .filter(id=generation_id, user_id=user.pk)
         .first()
@@ -40,7 +53,7 @@ def image_for_viewer(*, user: Any, generation_id: Any, index: int) -> Generation
     if user.is_authenticated:
         visible |= Q(generation__user_id=user.pk)
     image = (
-        GenerationImage.objects.select_related("generation")
+        GenerationImage.objects.select_related("generation__model")
         .filter(visible, generation_id=generation_id, index=index)
         .first()
     )
@@ -134,7 +147,7 @@ def generation_page_for_user(
     """One page of the user's generations, newest first, continuing after `cursor`."""
     generations = (
         Generation.objects.filter(user_id=user.pk)
-        .select_related("model")
+        .select_related("model", "source_image")
         .prefetch_related("images")
     )
     if filters is not None:

@@ -11,6 +11,10 @@ urlpatterns = [
         {"extension": "png"},
         name="generation-image",
     ),
+    # Generation.init_image, for its owner only.
+    path(
+        "images/<uuid:generation_id>/init.png", views.init_image_file, name="generation-init-image"
+    ),
     path(
         "images/<uuid:generation_id>/<int:index>.webp",
         views.image_file,

@@ -14,10 +14,12 @@ from django.utils.text import slugify
 from storages.backends.s3 import S3Storage
 
 from generation.models import GenerationImage
+from generation.samplers import SAMPLERS
 from generation.schemas import Model
 from generation.selectors import (
     generation_page_for_user,
     image_for_viewer,
+    init_image_for_owner,
     models_enabled,
     remix_form_values,
 )
@@ -40,6 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "models": models,
             "models_data": [Model.model_validate(model).model_dump() for model in models],
             "recent": recent.generations,
+            "samplers": list(SAMPLERS.items()),
             "remix": remix_form_values(
                 user=signed_in_user(request),
                 generation_id=remix_id,
@@ -69,12 +72,30 @@ def image_file(
         raise Http404("No such image.")
     name = str(image.image.name if extension == "png" else image.thumbnail.name)
     download = extension == "png" and request.GET.get("download") == "1"
+    return _stored_file(
+        name,
+        content_type="image/png" if extension == "png" else "image/webp",
+        download_name=download_name(image) if download else "",
+    )
+
+
+def init_image_file(request: HttpRequest, generation_id: uuid.UUID) -> HttpResponseBase:
+    """The image a generation started from, as the worker got it; for its owner only."""
+    try:
+        generation = init_image_for_owner(user=request.user, generation_id=generation_id)
+    except NotFound:
+        raise Http404("No such image.")
+    return _stored_file(str(generation.init_image.name), content_type="image/png")
+
+
+def _stored_file(name: str, *, content_type: str, download_name: str = "") -> HttpResponseBase:
+    """A file from storage, for a viewer who was checked; `download_name` makes it a download."""
     if isinstance(default_storage, S3Storage):
         # The presigned URL is made only now, after the check above, and lives for minutes;
         # the redirect may be cached for half that, so a cached one never points at a dead URL.
         parameters = (
-            {"ResponseContentDisposition": f'attachment; filename="{download_name(image)}"'}
-            if download
+            {"ResponseContentDisposition": f'attachment; filename="{download_name}"'}
+            if download_name
             else None
         )
         response: HttpResponseBase = HttpResponseRedirect(
@@ -84,9 +105,9 @@ def image_file(
         return response
     response = FileResponse(
         default_storage.open(name),
-        content_type="image/png" if extension == "png" else "image/webp",
-        as_attachment=download,
-        filename=download_name(image) if download else "",
+        content_type=content_type,
+        as_attachment=bool(download_name),
+        filename=download_name,
     )
     # Never in a shared cache: an image made private again must stop being served at once.
     response["Cache-Control"] = "private, max-age=3600"

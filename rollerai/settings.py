@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything (sessions, CSRF, views) reads request data and hands it to the database.
+    "rollerai.middleware.RequestBodyLimitMiddleware",
     "rollerai.middleware.RequestTextMiddleware",
     # Early, so that its 503 for an outage gets every later middleware's headers (CSP, frames).
     "rollerai.outage.OutageMiddleware",
@@ -172,8 +173,15 @@ AWS_S3_FILE_OVERWRITE = False
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
 
-# Request bodies beyond this are refused with 413 before any parsing.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=64 * 1024)
+# Request bodies beyond this are refused with 413 before any parsing
+# (rollerai.middleware.RequestBodyLimitMiddleware)...
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=64 * 1024)
+# ...except a submission's (POST /api/v1/generations), which may carry an init image as a data
+# URL: 4 MB of image is about 5.6 MB of base64, plus the rest of the JSON.
+MAX_SUBMIT_BODY_BYTES = env.int("MAX_SUBMIT_BODY_BYTES", default=6 * 1024 * 1024)
+# Django's own limit is the largest body any request may send; the middleware holds each path
+# to its own limit before Django reads a byte.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_BYTES, MAX_SUBMIT_BODY_BYTES)
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 RQ_QUEUES = {"default": {"URL": REDIS_URL}}

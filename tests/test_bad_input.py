@@ -332,3 +332,43 @@ def test_an_overlong_header_is_answered_431_by_the_real_server(server: tuple[str
             "field": None,
         }
     }
+
+
+def test_a_body_over_the_general_limit_is_413_everywhere_but_a_submission(
+    alice_client: Client, user: User, tiny_model: DiffusionModel
+) -> None:
+    """64 kB (MAX_REQUEST_BODY_BYTES) for every request but POST /api/v1/generations, which may
+    carry an init image; in the API's error shape for the API and JSON, plain text for forms."""
+    generation = generation_make(user=user, model=tiny_model)
+    big = "x" * 70_000
+    refusals = [
+        alice_client.patch(
+            f"/api/v1/generations/{generation.id}",
+            data=json.dumps({"public": True, "pad": big}),
+            content_type="application/json",
+        ),
+        alice_client.post(
+            f"/api/v1/generations/{generation.id}/variations",
+            data=json.dumps({"index": 0, "pad": big}),
+            content_type="application/json",
+        ),
+        alice_client.post("/billing/stripe/webhook/", data=big, content_type="application/json"),
+    ]
+    page = alice_client.post(
+        f"/gallery/{generation.id}/visibility/",
+        data=urlencode({"public": "1", "pad": big}),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    for response in refusals:
+        assert response.status_code == 413
+        assert response.json() == {
+            "error": {
+                "code": "body_too_large",
+                "message": "The request body is too large.",
+                "field": None,
+            }
+        }
+    assert page.status_code == 413
+    assert page.content.decode() == "The request body is too large."
+    assert not Generation.objects.filter(id=generation.id, is_public=True).exists()

@@ -36,6 +36,7 @@ def test_remix_prefills_the_form_with_a_new_seed(
         "guidance": 7.5,
         "count": 1,
         "seed": None,
+        "sampler": None,
     }
 
 
@@ -47,6 +48,16 @@ def test_remix_can_keep_the_same_seed(
     html = alice_client.get(f"/?remix={generation.id}&same_seed=1").content.decode()
 
     assert _remix_data(html)["seed"] == 99
+
+
+def test_remix_keeps_the_sampler(
+    alice_client: Client, user: Any, tiny_model: DiffusionModel
+) -> None:
+    generation = generation_make(user=user, model=tiny_model, sampler="euler_a")
+
+    html = alice_client.get(f"/?remix={generation.id}").content.decode()
+
+    assert _remix_data(html)["sampler"] == "euler_a"
 
 
 def test_another_users_private_generation_cannot_be_remixed_but_a_public_one_can(

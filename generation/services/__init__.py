@@ -1,6 +1,7 @@
 """Every write to a generation, one module per moment of its life:
 
-- `submit`: asked for, charged, put in line;
+- `submit`: asked for (from a prompt, an image, or as variations or an upscale of an image),
+  charged, put in line;
 - `cancel`: cancelled by its owner, with a refund;
 - `run`: claimed by a worker as a run, progress, succeeded / failed / handed back;
 - `maintenance`: the reaper and the reconciler, for runs and jobs that were lost;
@@ -32,7 +33,11 @@ from generation.services.run import (
     runs_current,
 )
 from generation.services.standings import standings_publish
-from generation.services.submit import generation_submit
+from generation.services.submit import (
+    generation_submit,
+    generation_upscale_submit,
+    generation_variations_submit,
+)
 from generation.services.transitions import generation_fail
 
 __all__ = [
@@ -50,6 +55,8 @@ __all__ = [
     "generation_start_from_queue",
     "generation_submit",
     "generation_succeed",
+    "generation_upscale_submit",
+    "generation_variations_submit",
     "generation_visibility_set",
     "generations_delete_all",
     "generations_reap",

@@ -4,13 +4,13 @@ import contextlib
 import logging
 import secrets
 from collections.abc import Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db.models import Value
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Coalesce
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
@@ -58,7 +58,12 @@ def generation_delete(*, user: User, generation_id: Any) -> None:
             "finish, before deleting it.",
             code="not_finished",
         )
-    _image_files_delete(GenerationImage.objects.filter(generation_id=generation.id).iterator())
+    _files_delete(
+        chain(
+            _file_names(GenerationImage.objects.filter(generation_id=generation.id).iterator()),
+            _init_image_names(Generation.objects.filter(id=generation.id)),
+        )
+    )
     # Credits are not refunded: the work was done.
     Generation.objects.filter(id=generation.id).delete()
 
@@ -74,17 +79,21 @@ def generations_delete_all(*, user: User) -> int:
         # It may finish on its own meanwhile; then it is simply deleted below.
         with contextlib.suppress(Conflict):
             generation_cancel(user=user, generation_id=generation_id)
-    _image_files_delete(
-        GenerationImage.objects.filter(generation__user=user)
-        .only("image", "thumbnail")
-        .iterator(chunk_size=2000)
+    _files_delete(
+        chain(
+            _file_names(
+                GenerationImage.objects.filter(generation__user=user)
+                .only("image", "thumbnail")
+                .iterator(chunk_size=2000)
+            ),
+            _init_image_names(Generation.objects.filter(user=user)),
+        )
     )
     deleted, _ = Generation.objects.filter(user=user).delete()
     return cast(int, deleted)
 
 
-def _image_files_delete(images: Iterable[GenerationImage]) -> None:
-    names = _file_names(images)
+def _files_delete(names: Iterator[str]) -> None:
     if isinstance(default_storage, S3Storage):
         # One request per thousand objects rather than one per object: an account may have
         # hundreds of thousands of them.
@@ -107,6 +116,12 @@ def _image_files_delete(images: Iterable[GenerationImage]) -> None:
             # Only empty folders go; one that still holds something is left alone.
             with contextlib.suppress(OSError):
                 Path(default_storage.path(folder)).rmdir()
+
+
+def _init_image_names(generations: QuerySet[Generation]) -> Iterator[str]:
+    """The init images the server stored for these generations."""
+    names = generations.exclude(init_image="").values_list("init_image", flat=True)
+    yield from (str(name) for name in names.iterator(chunk_size=2000))
 
 
 def _file_names(images: Iterable[GenerationImage]) -> Iterator[str]:

@@ -8,18 +8,27 @@ charge and the enqueue, the generation is failed and refunded and the submit is 
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from billing.models import CreditEntry
 from billing.services.credits import credits_debit, credits_lock
 from generation.models import Generation
-from generation.schemas import GenerationRequest
+from generation.schemas import GenerationRequest, UpscaleRequest, VariationsRequest
 from generation.services.transitions import ACTIVE, generation_line_up
-from generation.validation import CheckedRequest, generation_request_validate
+from generation.validation import (
+    CheckedRequest,
+    generation_request_validate,
+    upscale_request_validate,
+    variations_request_validate,
+)
 from rollerai.exceptions import Conflict, InvalidRequest, RateLimited, Unavailable
 from rollerai.ratelimit import rate_limit_hit
 from rollerai.request_input import text_check
@@ -53,10 +62,70 @@ def generation_submit(
     With an idempotency key, a retry of the same request returns the generation the first one
     made, charged once. The origin (a Generation.Origin) records which front door it came in by.
     """
+    return _submit(
+        user=user,
+        validate=lambda: generation_request_validate(data, user=user),
+        # What the client sent, as it was parsed: a retry of the same body has the same
+        # fingerprint.
+        asked=data.model_dump(mode="json", exclude_unset=True),
+        idempotency_key=idempotency_key,
+        origin=origin,
+    )
+
+
+def generation_variations_submit(
+    *,
+    user: User,
+    generation_id: UUID,
+    data: VariationsRequest,
+    idempotency_key: str = "",
+    origin: str = Generation.Origin.WEB,
+) -> Generation:
+    """New images like one of the user's own (or a public) generation's images, charged at its
+    model's image-to-image price."""
+    return _submit(
+        user=user,
+        validate=lambda: variations_request_validate(
+            user=user, generation_id=generation_id, index=data.index, count=data.count
+        ),
+        asked={"variations_of": str(generation_id), **data.model_dump(mode="json")},
+        idempotency_key=idempotency_key,
+        origin=origin,
+    )
+
+
+def generation_upscale_submit(
+    *,
+    user: User,
+    generation_id: UUID,
+    data: UpscaleRequest,
+    idempotency_key: str = "",
+    origin: str = Generation.Origin.WEB,
+) -> Generation:
+    """One of the user's own (or a public) generation's images made again at twice the size,
+    charged at its model's upscale price."""
+    return _submit(
+        user=user,
+        validate=lambda: upscale_request_validate(
+            user=user, generation_id=generation_id, index=data.index
+        ),
+        asked={"upscale_of": str(generation_id), **data.model_dump(mode="json")},
+        idempotency_key=idempotency_key,
+        origin=origin,
+    )
+
+
+def _submit(
+    *,
+    user: User,
+    validate: Callable[[], CheckedRequest],
+    asked: dict[str, Any],
+    idempotency_key: str,
+    origin: str,
+) -> Generation:
     _idempotency_key_check(idempotency_key)
-    request = generation_request_validate(data)
-    # What the client sent, as it was parsed: a retry of the same body has the same fingerprint.
-    fingerprint = _fingerprint(data.model_dump(exclude_unset=True)) if idempotency_key else ""
+    request = validate()
+    fingerprint = _fingerprint(asked) if idempotency_key else ""
     if idempotency_key:
         existing = _generation_for_idempotency_key(
             user=user, key=idempotency_key, fingerprint=fingerprint
@@ -122,10 +191,49 @@ def _generation_charge_and_record(
             "running. Start more when one of them is done.",
             retry_after=10,
         )
-    cost = request.count * request.model.credits_per_image
+    cost = request.cost
     generation_id = uuid.uuid4()
     credits_debit(user=user, amount=cost, reference=str(generation_id))
-    generation = Generation.objects.create(
+    init_image = _init_image_store(generation_id, request.init_png)
+    try:
+        generation = _generation_record(
+            generation_id=generation_id,
+            user=user,
+            request=request,
+            cost=cost,
+            init_image=init_image,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            origin=origin,
+        )
+    except BaseException:
+        # Nothing else will ever point at it.
+        if init_image:
+            default_storage.delete(init_image)
+        raise
+    transaction.on_commit(lambda: generation_line_up(generation))
+    return generation
+
+
+def _init_image_store(generation_id: uuid.UUID, png: bytes | None) -> str:
+    """Where the init image the server made is stored for the worker; "" without one."""
+    if png is None:
+        return ""
+    return default_storage.save(f"init-images/{generation_id}.png", ContentFile(png))
+
+
+def _generation_record(
+    *,
+    generation_id: uuid.UUID,
+    user: User,
+    request: CheckedRequest,
+    cost: int,
+    init_image: str,
+    idempotency_key: str,
+    fingerprint: str,
+    origin: str,
+) -> Generation:
+    return Generation.objects.create(
         id=generation_id,
         user=user,
         model=request.model,
@@ -137,14 +245,17 @@ def _generation_charge_and_record(
         guidance=request.guidance,
         seed=request.seed,
         count=request.count,
+        kind=request.kind,
+        sampler=request.sampler,
+        strength=request.strength,
+        init_image=init_image,
+        source_image=request.source_image,
         credits_charged=cost,
         high_priority=_gets_priority(user),
         origin=origin,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
-    transaction.on_commit(lambda: generation_line_up(generation))
-    return generation
 
 
 def _refuse_unqueued(generation: Generation) -> None:

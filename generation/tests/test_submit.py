@@ -128,10 +128,20 @@ def test_it_refuses_bodies_that_are_not_a_json_object(
 def test_it_refuses_a_body_over_the_size_limit(
     alice_client: Client, tiny_model: DiffusionModel
 ) -> None:
-    response = post(alice_client, valid(negative_prompt="x" * 100_000))
+    # A submission may carry an init image, so its limit is 6 MB (MAX_SUBMIT_BODY_BYTES).
+    response = post(alice_client, valid(negative_prompt="x" * 6_300_000))
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "body_too_large"
+
+
+def test_a_body_over_the_general_limit_is_only_checked_by_its_fields(
+    alice_client: Client, tiny_model: DiffusionModel
+) -> None:
+    response = post(alice_client, valid(negative_prompt="x" * 100_000))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "too_long"
 
 
 def test_it_requires_signing_in(client: Client, tiny_model: DiffusionModel) -> None:

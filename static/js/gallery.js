@@ -8,6 +8,7 @@
     queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
   };
   const FINISHED = new Set(["succeeded", "failed", "canceled"]);
+  const KIND_LABELS = { image: "From an image", variations: "Variations of an image", upscale: "Upscaled x2" };
   // Events can arrive out of order (and overtake an API response); the revision, which goes up
   // with every status change, tells which is newer, so a card never shows an older state.
   function isStale(element, event) {
@@ -48,6 +49,11 @@
     if (link && images.length && !link.querySelector("img")) {
       link.replaceChildren(thumbnail(images[0], card.querySelector(".prompt").textContent));
     }
+    // Variations and an upscale of the image the card shows, once it is there.
+    if (images.length && !card.querySelector(".image-actions") && window.rollerImageActions) {
+      const actions = window.rollerImageActions.build({ id: card.dataset.id, model: card.dataset.model }, 0);
+      if (actions) card.querySelector(".progress").before(actions);
+    }
   }
 
   // As the server-rendered cards mark generations made through the Discord bot.
@@ -62,6 +68,7 @@
     const card = template.content.firstElementChild.cloneNode(true);
     const href = `/gallery/${generation.id}/`;
     card.dataset.id = generation.id;
+    card.dataset.model = generation.model;
     card.querySelector(".thumb").href = href;
     const prompt = card.querySelector(".prompt a");
     prompt.href = href;
@@ -69,8 +76,9 @@
     // Records carry the model's slug; the filter's options know its name.
     const option = document.querySelector(`#gallery-model option[value="${CSS.escape(generation.model)}"]`);
     const model = option ? option.textContent : generation.model;
+    const kind = KIND_LABELS[generation.kind] ? ` · ${KIND_LABELS[generation.kind]}` : "";
     card.querySelector(".detail").textContent =
-      generation.count > 1 ? `${model} · ${generation.count} images` : model;
+      generation.count > 1 ? `${model}${kind} · ${generation.count} images` : `${model}${kind}`;
     card.querySelector(".placeholder").style.aspectRatio = `${generation.width} / ${generation.height}`;
     if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
     return card;
@@ -146,6 +154,13 @@
   }
 
   if (!window.rollerLive) return;
+  if (grid && grid.dataset.liveInsert === "true" && window.rollerImageActions) {
+    // Variations and upscales pressed on this page appear at the top of it, followed live.
+    document.addEventListener(window.rollerImageActions.CREATED, (created) => {
+      created.preventDefault();
+      insert(created.detail);
+    });
+  }
   if (grid) window.rollerLive.on("generation", onGridEvent);
   if (detail) window.rollerLive.on("generation", onDetailEvent);
   window.rollerLive.on("open", catchUp);

@@ -12,6 +12,9 @@
   const STATUS_LABELS = {
     queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
   };
+  const KIND_LABELS = { image: "From an image", variations: "Variations of an image", upscale: "Upscaled x2" };
+  // As the server checks it (generation.schemas.MAX_INIT_IMAGE_BYTES): said before sending.
+  const MAX_INIT_IMAGE_BYTES = 4 * 1024 * 1024;
   // Events can arrive out of order (and overtake an API response); the revision, which goes up
   // with every status change, tells which is newer, so a card never shows an older state.
   function isStale(element, event) {
@@ -32,12 +35,33 @@
     return models.find((m) => m.slug === field("model").value);
   }
 
+  function initImageFile() {
+    const input = field("init_image");
+    return input && input.files.length ? input.files[0] : null;
+  }
+
   function showCost() {
     const model = selectedModel();
     const cost = document.getElementById("cost");
     if (!model || !cost) return;
-    const credits = model.credits_per_image * (Number(field("count").value) || 1);
+    const perImage = initImageFile() ? model.credits_per_image_to_image : model.credits_per_image;
+    const credits = perImage * (Number(field("count").value) || 1);
     cost.textContent = `Costs ${credits} credit${credits === 1 ? "" : "s"}.`;
+  }
+
+  // Strength applies only to a start image; without one it is neither editable nor sent.
+  function applyInitImage() {
+    const chosen = Boolean(initImageFile());
+    field("strength").disabled = !chosen;
+    document.getElementById("strength-slider").disabled = !chosen;
+    showCost();
+  }
+
+  function showDefaultSampler() {
+    const model = selectedModel();
+    const option = field("sampler").querySelector('option[value=""]');
+    const own = model && model.default_sampler && field("sampler").querySelector(`option[value="${CSS.escape(model.default_sampler)}"]`);
+    option.textContent = own ? `Default (${own.textContent})` : "Default";
   }
 
   function applyModelLimits() {
@@ -47,6 +71,7 @@
     field("height").max = model.max_height; field("height").value = model.default_height;
     field("steps").max = model.max_steps; field("steps").value = model.default_steps;
     field("guidance").max = model.max_guidance; field("guidance").value = model.default_guidance;
+    showDefaultSampler();
     showCost();
   }
 
@@ -72,17 +97,33 @@
     }
   }
 
-  function requestBody() {
+  function dataUrl(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+  }
+
+  async function requestBody() {
     const body = { prompt: field("prompt").value };
     const negative = field("negative_prompt").value.trim();
     if (negative) body.negative_prompt = negative;
     if (field("model").value) body.model = field("model").value;
+    if (field("sampler").value) body.sampler = field("sampler").value;
     for (const name of ["width", "height", "steps", "count", "seed"]) {
       const raw = field(name).value.trim();
       if (raw !== "") body[name] = Number(raw);
     }
     const guidance = field("guidance").value.trim();
     if (guidance !== "") body.guidance = Number(guidance);
+    const file = initImageFile();
+    if (file) {
+      body.init_image = await dataUrl(file);
+      const strength = field("strength").value.trim();
+      if (strength !== "") body.strength = Number(strength);
+    }
     return body;
   }
 
@@ -103,9 +144,11 @@
     if (card) return card;
     card = cardTemplate.content.firstElementChild.cloneNode(true);
     card.dataset.id = generation.id;
+    card.dataset.model = generation.model;
     card.querySelector(".prompt").textContent = generation.prompt;
+    const kind = KIND_LABELS[generation.kind] ? `${KIND_LABELS[generation.kind]} · ` : "";
     card.querySelector(".detail").textContent =
-      `${generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
+      `${kind}${generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
     card.querySelector(".progress").max = generation.steps;
     card.querySelector(".cancel").dataset.id = generation.id;
     if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
@@ -116,6 +159,11 @@
   }
 
   function showImages(card, images) {
+    const actions = card.querySelector(".image-actions-list");
+    if (actions && !actions.children.length) {
+      const generation = { id: card.dataset.id, model: card.dataset.model, images };
+      actions.replaceChildren(...images.map((image, index) => window.rollerImageActions.build(generation, index)).filter(Boolean));
+    }
     const box = card.querySelector(".images");
     box.replaceChildren(...images.map((image) => {
       const link = document.createElement("a");
@@ -185,10 +233,16 @@
   form.addEventListener("submit", async (submitEvent) => {
     submitEvent.preventDefault();
     clearErrors();
+    const file = initImageFile();
+    if (file && file.size > MAX_INIT_IMAGE_BYTES) {
+      showError({ field: "init_image", message: "Init image must be at most 4 MB." });
+      return;
+    }
     idempotencyKey = idempotencyKey || (crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2));
     const button = document.getElementById("generate");
     button.disabled = true;
     try {
+      const body = JSON.stringify(await requestBody());
       const response = await fetch("/api/v1/generations", {
         method: "POST",
         headers: {
@@ -196,7 +250,7 @@
           "X-CSRFToken": csrfToken(),
           "Idempotency-Key": idempotencyKey,
         },
-        body: JSON.stringify(requestBody()),
+        body,
         credentials: "same-origin",
       });
       const data = await response.json().catch(() => null);
@@ -263,9 +317,21 @@
     }
   });
 
+  // Variations and upscales pressed under an image of this page appear here, followed live.
+  document.addEventListener(window.rollerImageActions.CREATED, (created) => {
+    created.preventDefault();
+    addCard(created.detail);
+    update(created.detail);
+  });
+
   field("model").addEventListener("change", applyModelLimits);
   field("count").addEventListener("input", showCost);
+  field("init_image").addEventListener("change", applyInitImage);
+  const slider = document.getElementById("strength-slider");
+  slider.addEventListener("input", () => { field("strength").value = slider.value; });
+  field("strength").addEventListener("input", () => { slider.value = field("strength").value; });
   applyModelLimits();
+  applyInitImage();
 
   // Opened through a gallery "Remix" link: start from that generation's settings.
   const remixData = document.getElementById("remix-data");
@@ -275,7 +341,7 @@
       field("model").value = remix.model;
       applyModelLimits();
     }
-    for (const name of ["prompt", "negative_prompt", "width", "height", "steps", "guidance", "count", "seed"]) {
+    for (const name of ["prompt", "negative_prompt", "width", "height", "steps", "guidance", "count", "seed", "sampler"]) {
       if (remix[name] !== null && remix[name] !== undefined) field(name).value = remix[name];
     }
     form.querySelector("details").open = true;
