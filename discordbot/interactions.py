@@ -13,7 +13,7 @@ from rollerai.exceptions import DomainError, InsufficientCredits
 log = logging.getLogger(__name__)
 
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
-REROLL = "reroll"
+REROLL, VARIATIONS = "reroll", "variations"
 
 
 def interaction_answer(document: dict[str, Any], *, site_url: str) -> dict[str, Any]:
@@ -58,9 +58,13 @@ def _command(interaction: Interaction, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _button(interaction: Interaction, custom_id: str) -> dict[str, Any]:
-    action, _, generation_id = custom_id.partition(":")
+    action, _, target = custom_id.partition(":")
     if action == REROLL:
-        services.reroll(interaction, generation_id)
+        services.reroll(interaction, target)
+        return replies.deferred()
+    generation_id, _, index = target.partition(":")
+    if action == VARIATIONS and index.isdigit():
+        services.variations(interaction, generation_id, int(index))
         return replies.deferred()
     return replies.private("That button no longer does anything.")
 

@@ -88,7 +88,7 @@ def result_view(message: DiscordMessage, *, as_channel_post: bool = False) -> Vi
     payload = {
         "content": f"<@{message.discord_user_id}>" if as_channel_post else "",
         "embeds": embeds,
-        "components": [{"type": ACTION_ROW, "components": _buttons(generation, url)}],
+        "components": _button_rows(generation, url),
         "allowed_mentions": _mentions(message, as_channel_post),
     }
     return View(
@@ -115,16 +115,21 @@ def _settings_fields(generation: Generation) -> list[dict[str, Any]]:
     return [{"name": name, "value": value, "inline": True} for name, value in settings.items()]
 
 
-def _buttons(generation: Generation, url: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": BUTTON,
-            "style": PRIMARY,
-            "label": "Reroll",
-            "custom_id": f"reroll:{generation.id}",
-        },
+def _button_rows(generation: Generation, url: str) -> list[dict[str, Any]]:
+    """Reroll and Open, then a V<n> button for variations of each image."""
+    first = [
+        _button("Reroll", f"reroll:{generation.id}"),
         {"type": BUTTON, "style": LINK, "label": "Open", "url": url},
     ]
+    variations = [
+        _button(f"V{index + 1}", f"variations:{generation.id}:{index}")
+        for index in range(generation.count)
+    ]
+    return [{"type": ACTION_ROW, "components": row} for row in (first, variations)]
+
+
+def _button(label: str, custom_id: str) -> dict[str, Any]:
+    return {"type": BUTTON, "style": PRIMARY, "label": label, "custom_id": custom_id}
 
 
 def ended_view(message: DiscordMessage, *, as_channel_post: bool = False) -> View:

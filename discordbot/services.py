@@ -3,6 +3,7 @@ user is tied to one site account (made for them on first use), pays with its cre
 their generations are that account's, marked as from Discord."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +15,12 @@ from billing.selectors import balance_for
 from discordbot.commands import imagine_request
 from discordbot.models import DiscordMessage
 from generation.models import Generation
-from generation.schemas import GenerationRequest, request_fields
+from generation.schemas import GenerationRequest, VariationsRequest, request_fields
 from generation.selectors import models_enabled
-from generation.services import generation_submit
+from generation.services import generation_submit, generation_variations_submit
 from rollerai.exceptions import InvalidRequest, NotFound
+
+DISCORD = Generation.Origin.DISCORD
 
 
 @dataclass(frozen=True)
@@ -59,24 +62,58 @@ def imagine(interaction: Interaction, options: dict[str, Any]) -> Generation:
     """/imagine: charged to the asker's account and put in line like a submit on the site."""
     slug = options.get("model")
     model = models_enabled().filter(slug=slug).first() if slug else models_enabled().first()
-    return _submit(interaction, _request(imagine_request(options, model)))
+    data = _request(imagine_request(options, model))
+    return _submit(
+        interaction,
+        lambda account, key: generation_submit(
+            user=account, data=data, idempotency_key=key, origin=DISCORD
+        ),
+    )
 
 
 def reroll(interaction: Interaction, generation_id: str) -> Generation:
     """The Reroll button: the same request with a new seed, for whoever pressed it (they pay)."""
+    source = _posted(generation_id)
+    fields = {**request_fields(source), "seed": None}
+    return _submit(
+        interaction,
+        lambda account, key: generation_submit(
+            user=account, data=_request(fields), idempotency_key=key, origin=DISCORD
+        ),
+    )
+
+
+def variations(interaction: Interaction, generation_id: str, index: int) -> Generation:
+    """A V<n> button: four new images like image n, for whoever pressed it (they pay). The
+    image is the poster's, shown to everyone in the channel."""
+    source = _posted(generation_id)
+    return _submit(
+        interaction,
+        lambda account, key: generation_variations_submit(
+            user=account,
+            generation_id=source.id,
+            data=VariationsRequest(index=index),
+            idempotency_key=key,
+            origin=DISCORD,
+            shown_by=source.user,
+        ),
+    )
+
+
+def _posted(generation_id: str) -> Generation:
+    """A generation the bot has posted in Discord (buttons name no other)."""
     try:
         uuid.UUID(generation_id)
     except ValueError:
         raise NotFound("That button belongs to no generation.") from None
     source = (
         Generation.objects.filter(id=generation_id, discord_message__isnull=False)
-        .select_related("model")
+        .select_related("model", "user")
         .first()
     )
     if source is None:
         raise NotFound("That generation is gone: it was deleted on the site.")
-    fields = {**request_fields(source), "seed": None}
-    return _submit(interaction, _request(fields))
+    return source
 
 
 def balance_text(interaction: Interaction) -> str:
@@ -97,14 +134,10 @@ def _request(fields: dict[str, Any]) -> GenerationRequest:
         raise InvalidRequest(f"{where.replace('_', ' ').capitalize()}: {problem['msg']}") from None
 
 
-def _submit(interaction: Interaction, data: GenerationRequest) -> Generation:
+def _submit(interaction: Interaction, submit: Callable[[User, str], Generation]) -> Generation:
+    """Submit for the asker's account, and keep the reply up to date with what it made."""
     # Discord's interaction id as the Idempotency-Key: a delivery Discord repeats is charged once.
-    generation = generation_submit(
-        user=interaction.account(),
-        data=data,
-        idempotency_key=f"discord:{interaction.id}",
-        origin=Generation.Origin.DISCORD,
-    )
+    generation = submit(interaction.account(), f"discord:{interaction.id}")
     DiscordMessage.objects.get_or_create(
         interaction_id=interaction.id,
         defaults={

@@ -41,3 +41,22 @@ def init_image_stored(width: int, height: int, *, color: tuple[int, int, int]) -
     return default_storage.save(
         f"init-images/{uuid.uuid4().hex}.png", ContentFile(buffer.getvalue())
     )
+
+
+def generation_finish_with_images(generation: Generation) -> None:
+    """Take a queued generation through a run to succeeded, as a worker would, with plain PNGs
+    of its size in storage."""
+    from generation.services import StoredImage, generation_start, generation_succeed
+
+    running = generation_start(generation_id=generation.id, worker_name="test-worker")
+    assert running is not None
+    stored = []
+    for index in range(generation.count):
+        png = io.BytesIO()
+        Image.new("RGB", (generation.width, generation.height), "orange").save(png, "PNG")
+        name = default_storage.save(
+            f"test/{generation.id}-{index}.png", ContentFile(png.getvalue())
+        )
+        seed = generation.seed + index
+        stored.append(StoredImage(index, seed, generation.width, generation.height, name, name))
+    assert generation_succeed(generation=running, images=stored)

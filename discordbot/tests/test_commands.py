@@ -14,6 +14,7 @@ from discordbot.models import DiscordMessage
 from discordbot.replies import EPHEMERAL
 from discordbot.tests.conftest import CHANNEL_ID, answer_data, button, command, signed_post
 from generation.models import DiffusionModel, Generation
+from testing.generations import generation_finish_with_images
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("discord_settings")]
 
@@ -170,3 +171,22 @@ def test_the_model_option_suggests_enabled_models_matching_what_is_typed(
         "type": 8,
         "data": {"choices": [{"name": "Photo XL (3 credits an image)", "value": "photo-xl"}]},
     }
+
+
+def test_a_variations_button_pressed_by_someone_else_charges_them_at_the_image_price(
+    signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
+) -> None:
+    DiffusionModel.objects.filter(id=tiny_model.id).update(credits_per_image_to_image=2)
+    signed_post(Client(), signing_key, command("imagine", prompt="a lantern", count=2))
+    first = Generation.objects.get()
+    generation_finish_with_images(first)
+
+    pressed = button(f"variations:{first.id}:1", user_id="700000000000000002", username="dave")
+    assert answer_data(signed_post(Client(), signing_key, pressed)) == {"type": 5}
+
+    dave = _account("700000000000000002")
+    made = Generation.objects.get(user=dave)
+    assert (made.kind, made.count, made.prompt) == (Generation.Kind.VARIATIONS, 4, "a lantern")
+    assert made.source_image == first.images.get(index=1)
+    assert balance_for(dave) == settings.SIGNUP_CREDITS - 8
+    assert DiscordMessage.objects.get(generation=made).interaction_token == pressed["token"]

@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.files.storage import default_storage
 from django.test import Client
 from django.utils import timezone
 from nacl.signing import SigningKey
@@ -19,8 +18,9 @@ from discordbot.models import DiscordMessage
 from discordbot.notifier import Notifier
 from discordbot.tests.conftest import APPLICATION_ID, CHANNEL_ID, command, signed_post
 from generation.models import Generation
-from generation.services import StoredImage, generation_fail, generation_start, generation_succeed
+from generation.services import generation_fail, generation_start
 from testing.discord_api import DiscordStandIn, Request
+from testing.generations import generation_finish_with_images
 
 # Committed, so that a generation is really put in line (its place shows in the message).
 pytestmark = [
@@ -39,22 +39,6 @@ def _imagine(key: SigningKey, **options: object) -> DiscordMessage:
     )
     message.refresh_from_db()
     return message
-
-
-def _succeed(generation: Generation) -> None:
-    running = generation_start(generation_id=generation.id, worker_name="test-worker")
-    assert running is not None
-    stored = []
-    for index in range(generation.count):
-        png = io.BytesIO()
-        Image.new("RGB", (generation.width, generation.height), "orange").save(png, "PNG")
-        name = default_storage.save(f"test/{generation.id}-{index}.png", png)
-        stored.append(
-            StoredImage(
-                index, generation.seed + index, generation.width, generation.height, name, name
-            )
-        )
-    assert generation_succeed(generation=running, images=stored)
 
 
 def _rounds(notifier: Notifier, until: object, *, limit: int = 200) -> None:
@@ -89,7 +73,7 @@ def test_a_queued_generation_shows_its_place_then_its_result(
     assert waiting.content == "**a \\*bold\\* lighthouse**\n#1 in line: waiting for a GPU"
     assert waiting.payload["allowed_mentions"] == {"parse": []}
 
-    _succeed(message.generation)
+    generation_finish_with_images(message.generation)
     notifier.round()
 
     result = discord_api.edits(message.interaction_token)[-1]
@@ -103,11 +87,18 @@ def test_a_queued_generation_shows_its_place_then_its_result(
         "Size": "64x64",
         "Steps": "4",
     }
-    buttons = result.payload["components"][0]["components"]
+    rows = [row["components"] for row in result.payload["components"]]
     page = f"https://images.example.com/gallery/{message.generation_id}/"
-    assert buttons == [
-        {"type": 2, "style": 1, "label": "Reroll", "custom_id": f"reroll:{message.generation_id}"},
-        {"type": 2, "style": 5, "label": "Open", "url": page},
+    made = message.generation_id
+    assert rows == [
+        [
+            {"type": 2, "style": 1, "label": "Reroll", "custom_id": f"reroll:{made}"},
+            {"type": 2, "style": 5, "label": "Open", "url": page},
+        ],
+        [
+            {"type": 2, "style": 1, "label": "V1", "custom_id": f"variations:{made}:0"},
+            {"type": 2, "style": 1, "label": "V2", "custom_id": f"variations:{made}:1"},
+        ],
     ]
     assert _outcome(message) == Outcome.DELIVERED
 
@@ -156,7 +147,7 @@ def test_a_rate_limited_edit_is_sent_again_after_retry_after_and_lands_once(
     signing_key: SigningKey, discord_api: DiscordStandIn
 ) -> None:
     message = _imagine(signing_key)
-    _succeed(message.generation)
+    generation_finish_with_images(message.generation)
     discord_api.answer(
         429, {"message": "You are being rate limited.", "retry_after": 0.6, "global": False}
     )
@@ -178,7 +169,7 @@ def test_a_result_discord_keeps_failing_on_is_logged_and_stays_on_the_site(
     alice_client: Client,
 ) -> None:
     message = _imagine(signing_key)
-    _succeed(message.generation)
+    generation_finish_with_images(message.generation)
     discord_api.answer(500, {"message": "Internal Server Error"}, times=3)
 
     with caplog.at_level(logging.WARNING, logger="discordbot.notifier"):
@@ -214,7 +205,7 @@ def test_after_fifteen_minutes_the_result_is_posted_in_the_channel_with_the_bot_
     DiscordMessage.objects.filter(id=message.id).update(
         created_at=timezone.now() - timedelta(minutes=16), next_send_at=timezone.now()
     )
-    _succeed(message.generation)
+    generation_finish_with_images(message.generation)
     notifier.round()
 
     post = discord_api.requests[-1]

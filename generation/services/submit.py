@@ -80,13 +80,15 @@ def generation_variations_submit(
     data: VariationsRequest,
     idempotency_key: str = "",
     origin: str = Generation.Origin.WEB,
+    shown_by: User | None = None,
 ) -> Generation:
     """New images like one of the user's own (or a public) generation's images, charged at its
-    model's image-to-image price."""
+    model's image-to-image price. With `shown_by`, the image may be one of that user's instead:
+    they showed it to this user elsewhere (posted it in a Discord channel)."""
     return _submit(
         user=user,
         validate=lambda: variations_request_validate(
-            user=user, generation_id=generation_id, index=data.index, count=data.count
+            user=shown_by or user, generation_id=generation_id, index=data.index, count=data.count
         ),
         asked={"variations_of": str(generation_id), **data.model_dump(mode="json")},
         idempotency_key=idempotency_key,
