@@ -5,7 +5,8 @@ size and steps, alternating the kinds so that both see the same machine; median 
 Image-to-image runs only steps x strength of the steps (plus encoding the init image), so at
 strength 1.0 it costs about what text-to-image does, and less below.
 
-BENCH_MODEL_SOURCE points at a real model (default: the tiny model, built locally);
+BENCH_MODEL_SOURCE points at a real model (default: the tiny model, built locally); torch gets
+the threads a worker would (WORKER_TORCH_THREADS, WORKERS_PER_MACHINE);
 BENCH_WIDTH, BENCH_HEIGHT (128), BENCH_STEPS (20), BENCH_RUNS (9) and BENCH_STRENGTHS
 ("0.6,1.0") set the work.
 """
@@ -50,7 +51,7 @@ def main() -> None:
     django.setup()
     # Each run's own log line would drown the table.
     logging.getLogger("worker").setLevel(logging.WARNING)
-    import torch
+    from django.conf import settings
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
@@ -59,6 +60,14 @@ def main() -> None:
     from testing.generations import generation_queued, init_image_stored
     from worker.pipelines import PipelineCache, device_pick
     from worker.state import WorkerState
+    from worker.torch_threads import torch_threads_apply
+
+    # As a worker sizes them (WORKER_TORCH_THREADS sets them outright), before any torch work.
+    threads = torch_threads_apply(
+        device=device_pick(),
+        setting=settings.WORKER_TORCH_THREADS,
+        workers_per_machine=settings.WORKERS_PER_MACHINE,
+    )
 
     call_command("migrate", verbosity=0)
     source = os.environ.get("BENCH_MODEL_SOURCE", "")
@@ -101,7 +110,7 @@ def main() -> None:
 
     print(
         f"Image-to-image vs text-to-image: {source} on {pipelines.device} "
-        f"({torch.get_num_threads()} torch threads), {WIDTH}x{HEIGHT}, {STEPS} steps, "
+        f"({threads.count} torch threads: {threads.reason}), {WIDTH}x{HEIGHT}, {STEPS} steps, "
         f"median of {RUNS} one-image runs; pipeline loads: {pipelines.loads}"
     )
     from bench.records import record_append
@@ -118,7 +127,8 @@ def main() -> None:
         kind: {"median_seconds": round(statistics.median(seconds), 4), "steps_run": steps_run[kind]}
         for kind, seconds in times.items()
     }
-    figures = {"source": source, "device": pipelines.device, "width": WIDTH, "height": HEIGHT}
+    figures = {"source": source, "device": pipelines.device, "threads": threads.count}
+    figures.update(width=WIDTH, height=HEIGHT)
     path = record_append("image_to_image", {**figures, "steps": STEPS, "runs": RUNS, "rows": rows})
     print(f"Recorded in {path}")
 
