@@ -3,6 +3,7 @@ its sizes, steps and guidance) or another generation (an init image of this site
 upscales of one). Everything else about a request is checked once, by its schema
 (generation.schemas.GenerationRequest)."""
 
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,8 @@ def generation_request_validate(data: GenerationRequest, *, user: Any) -> Checke
         init = data_url_decode(
             data.init_image, max_width=model.max_width, max_height=model.max_height
         )
+    if strength is not None:
+        _steps_that_run_check(steps, strength)
     if init is not None:
         # Sides not asked for are the image's own.
         width = width or side_from_image(init.width, maximum=model.max_width)
@@ -177,7 +180,8 @@ def _derived_request(
         negative_prompt=source.negative_prompt,
         width=width,
         height=height,
-        steps=source.steps,
+        # Image-to-image runs steps x strength of them: a few-step source still gets one.
+        steps=min(max(source.steps, math.ceil(1 / strength)), source.model.max_steps),
         guidance=source.guidance,
         seed=seed,
         count=count,
@@ -187,6 +191,18 @@ def _derived_request(
         init_png=init_png(stored_image_open(image), width=width, height=height),
         source_image=image,
     )
+
+
+def _steps_that_run_check(steps: int, strength: float) -> None:
+    """Starting from an image, sampling runs int(steps x strength) of the steps (diffusers):
+    at least one must run."""
+    if int(steps * strength) < 1:
+        raise InvalidRequest(
+            f"With {steps} step{'' if steps == 1 else 's'}, strength must be at least "
+            f"{math.ceil(100 / steps) / 100:g}: at least one step has to run.",
+            code="no_steps_would_run",
+            field="strength",
+        )
 
 
 def _image_for_user(user: Any, generation_id: UUID, index: int) -> GenerationImage:

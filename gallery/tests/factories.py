@@ -42,7 +42,7 @@ def generation_make(
         prompt=prompt,
         width=width,
         height=height,
-        steps=4,
+        steps=fields.pop("steps", 4),
         guidance=7.5,
         seed=fields.pop("seed", 1234),
         count=max(images, 1),

@@ -295,6 +295,12 @@ def test_a_body_over_the_submission_limit_is_413_in_the_error_shape(
         ({"strength": 0.01}, "out_of_range", "Strength must be between 0.05 and 1."),
         ({"strength": 1.5}, "out_of_range", "Strength must be between 0.05 and 1."),
         ({"strength": "strong"}, "not_a_number", "Strength must be a number."),
+        # 4 steps x 0.2 is no step at all: diffusers would refuse it on the worker.
+        (
+            {"strength": 0.2, "steps": 4},
+            "no_steps_would_run",
+            "With 4 steps, strength must be at least 0.25: at least one step has to run.",
+        ),
     ],
 )
 def test_a_strength_out_of_range_is_refused(

@@ -240,3 +240,15 @@ def test_the_models_list_shows_the_price_of_each_kind(
         model["credits_per_upscale"],
         model["default_sampler"],
     ) == (1, 2, 3, "euler_a")
+
+
+def test_an_upscale_of_a_few_step_image_still_runs_a_step(
+    alice_client: Client, user: User, priced_model: DiffusionModel
+) -> None:
+    # Strength 0.3 of 2 steps would run none (diffusers runs int(steps x strength) of them).
+    source = generation_make(user=user, model=priced_model, pictures=True, steps=2)
+
+    response = post(alice_client, source, "upscale")
+
+    assert response.status_code == 202, response.content
+    assert response.json()["steps"] == 4
