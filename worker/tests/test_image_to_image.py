@@ -2,6 +2,7 @@
 one (no second load, no second copy of the weights), from the init image in storage, with
 progress that ends at the steps the user asked for."""
 
+import base64
 import io
 from pathlib import Path
 
@@ -11,9 +12,11 @@ from diffusers import StableDiffusionImg2ImgPipeline
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
+from django.test import Client
 from PIL import Image
 
 from generation.models import DiffusionModel, Generation
+from testing.api import generation_submitted
 from testing.events import EventRecorder
 from testing.generations import generation_queued, init_image_stored
 from testing.processes import RunningProcess
@@ -135,3 +138,35 @@ def test_an_init_image_that_is_gone_fails_the_generation_readably(
         "The image to start from could not be read. "
         "Your credits have been refunded; please upload it again."
     )
+
+
+def _png_data_url(width: int, height: int) -> str:
+    raw = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 200)).save(raw, "PNG")
+    return "data:image/png;base64," + base64.b64encode(raw.getvalue()).decode()
+
+
+def test_from_an_upload_and_from_the_gallery_through_the_api_to_a_real_worker(
+    gpu_worker: RunningProcess, alice_client: Client, tiny_model: DiffusionModel
+) -> None:
+    # An upload of 100x70 is re-encoded at 96x64 (multiples of 8), then made into a new image.
+    uploaded = generation_submitted(alice_client, init_image=_png_data_url(100, 70), steps=6)
+    first = generation_wait(uploaded, "succeeded", "failed")
+    assert (first.status, first.kind, first.source_image) == ("succeeded", "image", None)
+    assert stored_image(first).size == (96, 64)
+
+    # One of the gallery's images, at a size of its own: the source is recorded.
+    from_gallery = generation_submitted(
+        alice_client,
+        init_image={"generation": uploaded, "index": 0},
+        width=128,
+        height=128,
+        strength=0.5,
+        steps=6,
+    )
+    second = generation_wait(from_gallery, "succeeded", "failed")
+    assert (second.status, second.kind, second.strength) == ("succeeded", "image", 0.5)
+    assert second.source_image == first.images.get()
+    assert stored_image(second).size == (128, 128)
+    page = alice_client.get(f"/gallery/{from_gallery}/").content.decode()
+    assert f"/gallery/{uploaded}/" in page
