@@ -51,6 +51,7 @@ from rollerai.ratelimit import (
 log = logging.getLogger(__name__)
 # Where a new Discord link code waits for the page that shows it, once.
 DISCORD_LINK_CODE_SESSION_KEY = "discord_link_code"
+NEW_API_KEY_SESSION_KEY = "new_api_key"
 
 
 @contextmanager
@@ -171,6 +172,8 @@ def _account_page(request: HttpRequest, **context: Any) -> HttpResponse:
             # Shown this once: a reload of the page finds it gone.
             "discord_link_code": request.session.pop(DISCORD_LINK_CODE_SESSION_KEY, None),
             "discord_link_code_minutes": settings.DISCORD_LINK_CODE_MINUTES,
+            # The same for a new API key: its only copy outside the user's hands until shown.
+            "new_key": request.session.pop(NEW_API_KEY_SESSION_KEY, None),
             **context,
         },
     )
@@ -193,8 +196,9 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
         api_key, key = api_key_create(user=user, name=request.POST.get("name", ""))
     except DomainError as error:
         return _account_page(request, key_error=error.message)
-    # Rendered, not redirected: the key is shown this once and is stored nowhere.
-    return _account_page(request, new_key=key, new_key_name=api_key.name)
+    # Redirected so a reload makes no second key; the page it lands on shows the key once.
+    request.session[NEW_API_KEY_SESSION_KEY] = {"name": api_key.name, "key": key}
+    return HttpResponseRedirect(reverse("account") + "#api-keys", status=303)
 
 
 @login_required

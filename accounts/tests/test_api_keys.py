@@ -16,7 +16,7 @@ from testing.api import generation_post
 
 
 def key_create(client: Client, name: str = "render script") -> str:
-    page = client.post("/accounts/api-keys/", {"name": name}).content.decode()
+    page = client.post("/accounts/api-keys/", {"name": name}, follow=True).content.decode()
     match = re.search(r'<p class="key">(rai_[\w-]+)</p>', page)
     assert match, page
     return match.group(1)
@@ -36,6 +36,22 @@ def test_a_new_key_is_shown_once_and_stored_only_as_a_hash(
     assert key not in (stored.key_hash, stored.prefix)
     assert key.startswith(stored.prefix)
     assert key not in alice_client.get("/accounts/").content.decode()
+
+
+def test_making_a_key_redirects_so_a_reload_makes_no_second_key(
+    alice_client: Client, user: User
+) -> None:
+    response = alice_client.post("/accounts/api-keys/", {"name": "render script"})
+
+    assert response.status_code == 303
+    assert response["Location"] == "/accounts/#api-keys"
+    first = alice_client.get(response["Location"]).content.decode()
+    [stored] = ApiKey.objects.filter(user=user)
+    assert f"<strong>{stored.name}</strong>" in first
+    assert re.search(r'<p class="key">rai_[\w-]+</p>', first)
+    reloaded = alice_client.get(response["Location"]).content.decode()
+    assert 'id="new-key"' not in reloaded
+    assert ApiKey.objects.filter(user=user).count() == 1
 
 
 def test_a_key_without_a_name_is_refused(alice_client: Client) -> None:
