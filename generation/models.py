@@ -139,7 +139,8 @@ class Generation(models.Model):
     # older snapshot) is recognised and never overwrites a newer status.
     revision = models.PositiveIntegerField(default=1)
     is_public = models.BooleanField(default=False)
-    # Set when it is first made public; the share link stays the same if it is made public again.
+    # A new one each time it goes from private to public, so a link revoked by making it private
+    # never works again.
     share_token = models.CharField(max_length=32, unique=True, null=True, blank=True)
     error = models.TextField(blank=True)
     credits_charged = models.PositiveIntegerField(default=0)

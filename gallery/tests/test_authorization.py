@@ -101,7 +101,7 @@ def test_once_public_anyone_can_view_it_through_the_share_link_but_not_change_it
     assert Generation.objects.filter(id=private.id).exists()
 
 
-def test_the_share_link_stays_the_same_when_made_public_again(
+def test_sharing_again_makes_a_new_link_and_the_revoked_one_stays_dead(
     alice_client: Client, client: Client, private: Generation
 ) -> None:
     first = _patch(alice_client, private, True).json()["share_url"]
@@ -109,8 +109,17 @@ def test_the_share_link_stays_the_same_when_made_public_again(
     assert client.get(first).status_code == 404
     again = _patch(alice_client, private, True).json()["share_url"]
 
-    assert again == first
-    assert client.get(first).status_code == 200
+    assert again != first
+    assert client.get(first).status_code == 404
+    assert client.get(again).status_code == 200
+
+
+def test_making_a_public_generation_public_again_keeps_its_link(
+    alice_client: Client, private: Generation
+) -> None:
+    first = _patch(alice_client, private, True).json()["share_url"]
+
+    assert _patch(alice_client, private, True).json()["share_url"] == first
 
 
 def test_share_tokens_are_long_and_random(

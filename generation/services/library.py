@@ -10,8 +10,7 @@ from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, QuerySet, Value, When
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
@@ -29,16 +28,19 @@ S3_DELETE_BATCH = 1000
 def generation_visibility_set(*, user: User, generation_id: Any, public: bool) -> Generation:
     """Make the user's generation public (viewable by anyone through its share link) or private.
 
-    The share token is made the first time and kept, so a link shared earlier works again when
-    the generation is made public again.
+    Each time a private generation is made public it gets a new share token, so a link revoked
+    by making it private stays dead; making a public one public again keeps its link.
     """
     generation = generation_get_for_user(user=user, generation_id=generation_id)
     if public and generation.status != Status.SUCCEEDED:
         raise Conflict("Only a generation that has succeeded can be shared.", code="not_succeeded")
     fields: dict[str, Any] = {"is_public": public}
     if public:
-        # Coalesce keeps a token that a concurrent request may have just set.
-        fields["share_token"] = Coalesce("share_token", Value(secrets.token_urlsafe(16)))
+        # Decided in the update, so a concurrent request that just made it public keeps its token.
+        fields["share_token"] = Case(
+            When(is_public=True, share_token__isnull=False, then=F("share_token")),
+            default=Value(secrets.token_urlsafe(16)),
+        )
     Generation.objects.filter(id=generation.id).update(**fields)
     generation.refresh_from_db()
     return generation
