@@ -76,7 +76,7 @@ class Generation(models.Model):
         RUNNING = "running"
         SUCCEEDED = "succeeded"
         FAILED = "failed"
-        CANCELED = "canceled"
+        CANCELED = "canceled", "Cancelled"
 
     class Origin(models.TextChoices):
         WEB = "web", "Website"

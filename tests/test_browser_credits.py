@@ -30,7 +30,7 @@ def test_the_balance_follows_submit_and_cancel_without_reloading(
     expect(page.locator("#balance")).to_have_text("10 credits", timeout=30_000)
 
     assert page.evaluate("window.pageLoadMarker") == "same page"
-    assert page.inner_text(".generation .status") == "Canceled"
+    assert page.inner_text(".generation .status") == "Cancelled"
     assert not page.is_visible(".generation .cancel")
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS_DIR / "credits.png"), full_page=True)

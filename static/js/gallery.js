@@ -5,7 +5,7 @@
 
 (function () {
   const STATUS_LABELS = {
-    queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
+    queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Cancelled",
   };
   const FINISHED = new Set(["succeeded", "failed", "canceled"]);
   const KIND_LABELS = { image: "From an image", variations: "Variations of an image", upscale: "Upscaled x2" };

@@ -10,7 +10,7 @@
   const formError = document.getElementById("form-error");
   const models = JSON.parse(document.getElementById("models-data").textContent);
   const STATUS_LABELS = {
-    queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Canceled",
+    queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Cancelled",
   };
   const KIND_LABELS = { image: "From an image", variations: "Variations of an image", upscale: "Upscaled x2" };
   // As the server checks it (generation.schemas.MAX_INIT_IMAGE_BYTES): said before sending.
