@@ -130,11 +130,15 @@ class JsonBodyParser(Parser):
         return json_body(request)
 
 
+# Body fields whose label on the form is not their name in words.
+FORM_LABELS = {"count": "Images"}
+
+
 def _label(source: str, name: str) -> str:
     # Body fields read as words ("Negative prompt"), as on the form; query and header names are
     # quoted as they appear in the URL or request.
     if source == "body":
-        return name.replace("_", " ").capitalize()
+        return FORM_LABELS.get(name, name.replace("_", " ").capitalize())
     return f"'{name}'"
 
 
