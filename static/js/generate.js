@@ -147,8 +147,10 @@
     card.dataset.model = generation.model;
     card.querySelector(".prompt").textContent = generation.prompt;
     const kind = KIND_LABELS[generation.kind] ? `${KIND_LABELS[generation.kind]} · ` : "";
+    // Records carry the model's slug; the page's models data knows its name.
+    const model = models.find((m) => m.slug === generation.model);
     card.querySelector(".detail").textContent =
-      `${kind}${generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
+      `${kind}${model ? model.name : generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
     card.querySelector(".progress").max = generation.steps;
     card.querySelector(".cancel").dataset.id = generation.id;
     if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
