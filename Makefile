@@ -1,11 +1,12 @@
-# The front door: `make run` (the whole site locally), `make test`, `make bench`.
+# The front door: `make run` (the whole site locally), `make superuser` (a staff account for
+# /admin/), `make test`, `make bench`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # This machine keeps a CPU build of torch here; elsewhere pip takes torch from PyPI.
 PIP_FIND_LINKS_FLAG := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: run test lint bench
+.PHONY: run superuser test lint bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,14 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 
 run: $(VENV)/.run-installed
 	scripts/run
+
+# On the database `make run` uses, with its local default DJANGO_DEBUG=true (so no secret key is
+# needed); migrated first, so it works before the site has ever run. ARGS are passed on:
+# DJANGO_SUPERUSER_PASSWORD=... make superuser ARGS="--noinput --username admin --email a@b.c"
+superuser: export DJANGO_DEBUG ?= true
+superuser: $(VENV)/.run-installed
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
+	$(BIN)/python manage.py createsuperuser $(ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

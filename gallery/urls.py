@@ -9,6 +9,9 @@ urlpatterns = [
         "gallery/<uuid:generation_id>/delete/", views.generation_delete_page, name="gallery-delete"
     ),
     path(
+        "gallery/<uuid:generation_id>/cancel/", views.generation_cancel_page, name="gallery-cancel"
+    ),
+    path(
         "gallery/<uuid:generation_id>/visibility/",
         views.generation_visibility,
         name="gallery-visibility",

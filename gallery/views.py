@@ -21,6 +21,7 @@ from generation.selectors import (
     generation_page_for_user,
     generation_page_public,
 )
+from generation.services import generation_cancel
 from generation.services.library import generation_delete, generation_visibility_set
 from rollerai.auth import signed_in_user
 from rollerai.exceptions import DomainError, InvalidRequest, NotFound
@@ -111,6 +112,28 @@ def generation_delete_page(request: HttpRequest, generation_id: uuid.UUID) -> Ht
         messages.success(request, "The generation and its images were deleted.")
         return redirect("gallery")
     return render(request, "gallery/delete.html", {"generation": generation})
+
+
+@login_required
+@require_POST
+def generation_cancel_page(request: HttpRequest, generation_id: uuid.UUID) -> HttpResponse:
+    try:
+        generation = generation_cancel(user=signed_in_user(request), generation_id=generation_id)
+    except NotFound:
+        raise Http404("No such generation.")
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        credits = generation.credits_charged
+        messages.success(
+            request,
+            f"Cancelled: its {credits} credit{'' if credits == 1 else 's'} "
+            "are back on your balance.",
+        )
+    response = redirect("gallery-detail", generation_id=generation_id)
+    # 303: the browser follows the POST's answer with a GET of the page.
+    response.status_code = 303
+    return response
 
 
 @login_required

@@ -24,6 +24,8 @@ def test_the_header_balance_rises_when_the_payment_webhook_lands(
     # The webhook is delivered to this process's Django (the web server has no signing secret);
     # the balance event travels through the shared Redis to the browser's websocket.
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    # Staff replaced the packs a fresh site starts with.
+    CreditPack.objects.all().delete()
     CreditPack.objects.create(name="Starter", credits=50, price_cents=500, sort_order=10)
     creator = CreditPack.objects.create(
         name="Creator", credits=250, price_cents=2000, sort_order=20

@@ -12,6 +12,12 @@ from billing.models import CreditPack
 from billing.tests.stripe_stand_in import StripeStandIn
 
 
+@pytest.fixture(autouse=True)
+def no_packs(db: None) -> None:
+    """A site whose staff deleted the packs its first migration made."""
+    CreditPack.objects.all().delete()
+
+
 def packs() -> list[tuple[str, int, int, str, bool]]:
     return [
         (pack.name, pack.credits, pack.price_cents, pack.currency, pack.active)
