@@ -91,6 +91,8 @@ class Notifier:
                 return _final_view(message)
             if age >= HANDOVER_AFTER:
                 return handover_view(message, can_post=can_post)
+            if _edited_recently(message, now):
+                return None  # no edit is due yet: the place in line is not even looked up
             return waiting_view(generation, generation_standing(generation))
         if not generation.is_finished:
             _check_later(message, now)
@@ -109,9 +111,7 @@ class Notifier:
             return False
         if view.outcome is not None:
             return True  # the last update goes at once
-        if message.shown_at is None:
-            return True
-        return (now - message.shown_at).total_seconds() >= settings.DISCORD_EDIT_SECONDS
+        return not _edited_recently(message, now)
 
     def _send(self, message: DiscordMessage, view: View, now: datetime) -> int:
         try:
@@ -135,6 +135,14 @@ class Notifier:
             fields.update(outcome=view.outcome, finished_at=now)
         _save(message, **fields)
         return 1
+
+
+def _edited_recently(message: DiscordMessage, now: datetime) -> bool:
+    """Edited less than DISCORD_EDIT_SECONDS ago: progress waits (Discord rate-limits edits)."""
+    return (
+        message.shown_at is not None
+        and (now - message.shown_at).total_seconds() < settings.DISCORD_EDIT_SECONDS
+    )
 
 
 def _due(now: datetime) -> QuerySet[DiscordMessage]:
