@@ -94,11 +94,14 @@ def _run_and_check(
     # Same prompt and seed, other init image: another image, so the init image was used.
     assert not np.array_equal(np.asarray(images[0]), np.asarray(images[1]))
 
+    # The worker logs a batch as done just after marking it succeeded: wait for the line.
+    gpu_worker.wait_for_output(
+        "at strength 0.6 by StableDiffusionImg2ImgPipeline with DDIMScheduler", timeout=30
+    )
     log = gpu_worker.output()
     assert log.count("Loaded pipeline 'tiny-demo'") == 1
     assert "pipeline loads so far: 2" not in log
     assert log.count("Made the image-to-image pipeline of 'tiny-demo' from its loaded one") == 1
-    assert "at strength 0.6 by StableDiffusionImg2ImgPipeline with DDIMScheduler" in log
 
     # Only 6 of the 10 steps run (10 x 0.6); the owner still sees them go up to 10 of 10.
     for generation in starts:
