@@ -171,7 +171,7 @@
       const link = document.createElement("a");
       link.href = image.url; link.target = "_blank"; link.rel = "noopener";
       const img = document.createElement("img");
-      img.src = image.url; img.width = image.width; img.height = image.height;
+      img.src = image.url; img.width = image.width; img.height = image.height; img.dataset.seed = image.seed;
       img.alt = card.querySelector(".prompt").textContent;
       link.appendChild(img);
       return link;
