@@ -6,6 +6,7 @@ from accounts.api_auth import ApiKeyAuth, SessionAuth
 from generation import api as generation_api
 from generation import staff
 from generation.metrics import metrics
+from generation.rq_admin import rq_admin_urlpatterns
 from rollerai.api import JsonApi, endpoint_missing
 from rollerai.health import healthz
 
@@ -36,7 +37,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Everything else under /api/ is a JSON 404, with DEBUG on too.
     re_path(r"^api/", endpoint_missing, name="api-missing"),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include((rq_admin_urlpatterns(), "django_rq"))),
     path("admin/workers/", staff.workers_page, name="staff-workers"),
     path("admin/", admin.site.urls),
 ]
