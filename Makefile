@@ -37,7 +37,13 @@ lint: $(VENV)/.dev-installed
 	DJANGO_SECRET_KEY=type-checking-only $(BIN)/mypy .
 	$(BIN)/lint-imports
 
-test: lint
+# What the browser tests load into pages (axe-core), from testing/package-lock.json.
+testing/node_modules/.installed: testing/package.json testing/package-lock.json
+	command -v npm >/dev/null || scripts/system-packages nodejs npm
+	npm ci --prefix testing --silent --no-audit --no-fund
+	touch $@
+
+test: lint testing/node_modules/.installed
 	scripts/system-packages redis-server postgresql chromium fonts-liberation
 	$(BIN)/pytest $(PYTEST_ARGS)
 
