@@ -23,6 +23,11 @@
   const template = document.getElementById("gallery-card");
   // Ids whose record is being fetched, so that a burst of events adds one card, not several.
   const fetching = new Set();
+  // A form on the page is being sent (Cancel, Make public): its answer is the next page, and a
+  // reload now would race it and lose the message it brings.
+  let submitting = false;
+  // On window, so it hears a submit after any handler on the document that stops it.
+  window.addEventListener("submit", (event) => { if (!event.defaultPrevented) submitting = true; });
 
   function thumbnail(image, alt) {
     const img = document.createElement("img");
@@ -120,7 +125,7 @@
       progress.hidden = false;
       progress.max = event.total; progress.value = event.step;
     }
-    if (FINISHED.has(event.status) && !wasFinished) {
+    if (FINISHED.has(event.status) && !wasFinished && !submitting) {
       // Finished: the page's images, timings and actions all change, so show it afresh.
       location.reload();
     }
