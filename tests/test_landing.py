@@ -38,6 +38,10 @@ def test_a_visitor_sees_what_the_site_does_and_the_way_in(client: Client, db: No
     assert "Nothing has been shared yet." in html
     assert 'id="landing-strip"' not in html
     assert 'id="generate-form"' not in html
+    # Only the site's own script files run here too.
+    assert "script-src 'self';" in response["Content-Security-Policy"] + ";"
+    assert "<script>" not in html
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
 
 
 def test_it_shows_the_newest_public_images_and_never_private_ones(
