@@ -1,8 +1,10 @@
 from django.urls import path
 
-from gallery import views
+from gallery import landing, views
 
 urlpatterns = [
+    # Signed out: what the site is; signed in: the generate page.
+    path("", landing.home, name="home"),
     path("gallery/", views.gallery, name="gallery"),
     path("gallery/<uuid:generation_id>/", views.generation_detail, name="gallery-detail"),
     path(

@@ -3,7 +3,6 @@ from django.urls import path
 from generation import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     # GenerationImage.url and .thumbnail_url point here.
     path(
         "images/<uuid:generation_id>/<int:index>.png",

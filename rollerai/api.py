@@ -243,14 +243,15 @@ def endpoint_missing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404s under /api/ answer in the API's error shape; pages keep Django's own 404 page."""
+    """404s under /api/ answer in the API's error shape; pages get templates/404.html."""
     if request.path.startswith("/api/"):
         return endpoint_missing(request)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The error is logged by Django; API clients still get the API's error shape."""
+    """The error is logged by Django; API clients still get the API's error shape, pages
+    templates/500.html, rendered without a request context (which may be what failed)."""
     if request.path.startswith("/api/"):
         return error_response(500, "server_error", "Something went wrong on our side.")
     return defaults.server_error(request)

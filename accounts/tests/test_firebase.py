@@ -97,7 +97,8 @@ def test_a_valid_token_signs_in_a_new_user_with_the_signup_credits(
     assert firebase.google.called  # the real certificate fetch and signature check happened
     user = User.objects.get(profile__firebase_uid="uid-carol-0001")
     assert signed_in_user_id(client) == user.pk
-    assert client.get("/").status_code == 200
+    # Signed in: the front page is the generate page, not the landing page.
+    assert b'<form id="generate-form"' in client.get("/").content
     assert user.username == "carol"
     assert user.email == "carol@example.com"
     assert not user.has_usable_password()
