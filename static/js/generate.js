@@ -153,6 +153,7 @@
       `${kind}${model ? model.name : generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
     card.querySelector(".progress").max = generation.steps;
     card.querySelector(".cancel").dataset.id = generation.id;
+    card.dataset.credits = generation.credits_charged || 0;
     if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
     grid.prepend(card);
     const empty = document.getElementById("no-generations");
@@ -200,10 +201,50 @@
     return `${place} in the queue${busy}${eta}`;
   }
 
+  // A cancelled or failed generation gets back what it cost (the server refunds its
+  // credits_charged); said as the server-rendered cards say it after a reload.
+  function endedText(card, event) {
+    const credits = Number(card.dataset.credits || 0);
+    const back = `${credits} credit${credits === 1 ? "" : "s"} came back`;
+    if (event.status === "canceled") return credits ? `Cancelled: your ${back}.` : "Cancelled.";
+    let reason = (event.error || "something went wrong").trim();
+    if (!/[.!?]$/.test(reason)) reason += ".";
+    return credits ? `Failed: ${reason} Your ${back}.` : `Failed: ${reason}`;
+  }
+
+  // Generations started elsewhere (another tab, the API, Discord) are announced by their first
+  // event: fetch the record once and add its card at the top.
+  const fetching = new Set();
+
+  async function insert(event) {
+    if (fetching.has(event.id)) return;
+    fetching.add(event.id);
+    try {
+      const response = await fetch(`/api/v1/generations/${event.id}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const generation = await response.json();
+      // This tab's own submit may have added the card meanwhile; addCard keeps that one.
+      addCard(generation);
+      update(generation);
+      // The event that made us look may be newer than the record we fetched.
+      update(event);
+    } catch (error) {
+      // The server went away; the card appears with the next event or a reload.
+    } finally {
+      fetching.delete(event.id);
+    }
+  }
+
+  function onEvent(event) {
+    if (cardFor(event.id)) update(event);
+    else insert(event);
+  }
+
   function update(event) {
     const card = cardFor(event.id);
     if (!card) return;
     if (isStale(card, event)) return;
+    if (event.credits_charged !== undefined) card.dataset.credits = event.credits_charged;
     card.dataset.status = event.status;
     card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
     const progress = card.querySelector(".progress");
@@ -223,7 +264,7 @@
     } else {
       progress.hidden = true;
       preview.hidden = true;
-      state.textContent = event.status === "failed" ? (event.error || "Failed.") : "";
+      state.textContent = event.status === "failed" || event.status === "canceled" ? endedText(card, event) : "";
       if (event.images && event.images.length) showImages(card, event.images);
     }
   }
@@ -284,7 +325,7 @@
     }));
   }
 
-  window.rollerLive.on("generation", update);
+  window.rollerLive.on("generation", onEvent);
   window.rollerLive.on("open", () => {
     liveStatus.textContent = "Live updates on.";
     liveStatus.dataset.state = "open";
