@@ -1,6 +1,7 @@
 """In a real browser, the generate page's cards follow what happens elsewhere: a generation a
 script submits through the JSON API while the page is open appears live at the top and runs to
-its images, and a cancelled or failed card says its credits came back, as the event arrives."""
+its images (or, if live updates were cut meanwhile, as soon as they resume), and a cancelled
+or failed card says its credits came back, as the event arrives."""
 
 import json
 import urllib.request
@@ -134,3 +135,46 @@ def test_cancelled_and_failed_cards_say_their_credits_came_back_live(
     assert page.evaluate("window.pageLoadMarker") == "still the same page"
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS_DIR / f"card-credits-back-{viewport}.png"), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_generation_started_while_live_updates_were_cut_appears_when_they_resume(
+    transactional_db: None,
+    web_server: str,
+    tiny_model: DiffusionModel,
+    browser_page: Any,
+    viewport: str,
+) -> None:
+    page = browser_page
+    sockets: list[Any] = []
+    cut = {"now": False}
+
+    def through_to_the_server(socket: Any) -> None:
+        if cut["now"]:
+            socket.close()
+            return
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    page.route_web_socket("**/ws/generations/", through_to_the_server)
+    key = signed_up(page, web_server, f"gus-{viewport}", viewport)
+    page.fill("#prompt", "a windmill at noon")
+    page.click("#generate")
+    expect(page.locator(".generation")).to_have_count(1)
+
+    # The live connection drops and stays down while a script submits: its queued event is lost,
+    # and with no worker up nothing else is said about it.
+    cut["now"] = True
+    for socket in sockets:
+        socket.close()
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "closed")
+    scripted = api_submit(web_server, key, prompt="a canal at dusk, from a script")
+    cut["now"] = False
+
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "open", timeout=15_000)
+    first = page.locator(".generation").first
+    expect(first).to_have_attribute("data-id", scripted["id"])
+    expect(first.locator(".prompt")).to_have_text("a canal at dusk, from a script")
+    expect(first.locator(".state")).to_have_text("Position 2: waiting for a GPU to start")
+    expect(page.locator(".generation")).to_have_count(2)

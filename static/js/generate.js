@@ -215,6 +215,8 @@
   // Generations started elsewhere (another tab, the API, Discord) are announced by their first
   // event: fetch the record once and add its card at the top.
   const fetching = new Set();
+  // As many as the page shows after a reload (generation.views.RECENT_GENERATIONS).
+  const RECENT_LIMIT = 12;
 
   async function insert(event) {
     if (fetching.has(event.id)) return;
@@ -325,11 +327,27 @@
     }));
   }
 
+  // Generations started elsewhere while no socket was open sent their first events to nobody:
+  // the ones newer than every card here go on top, in order, newest first.
+  async function catchUpNew() {
+    try {
+      const response = await fetch(`/api/v1/generations?limit=${RECENT_LIMIT}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const { results } = await response.json();
+      const known = results.findIndex((generation) => cardFor(generation.id));
+      const fresh = known === -1 ? results : results.slice(0, known);
+      fresh.reverse().forEach((generation) => { addCard(generation); update(generation); });
+    } catch (error) {
+      // The server went away again; the next "open" tries again.
+    }
+  }
+
   window.rollerLive.on("generation", onEvent);
   window.rollerLive.on("open", () => {
     liveStatus.textContent = "Live updates on.";
     liveStatus.dataset.state = "open";
     catchUp();
+    catchUpNew();
   });
   window.rollerLive.on("close", () => {
     liveStatus.textContent = "Live updates paused; reconnecting…";
