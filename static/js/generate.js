@@ -153,6 +153,7 @@
       `${kind}${model ? model.name : generation.model} · ${generation.width}×${generation.height} · ${generation.steps} steps · seed ${generation.seed}`;
     card.querySelector(".progress").max = generation.steps;
     card.querySelector(".cancel").dataset.id = generation.id;
+    card.dataset.credits = generation.credits_charged || 0;
     if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
     grid.prepend(card);
     const empty = document.getElementById("no-generations");
@@ -200,10 +201,52 @@
     return `${place} in the queue${busy}${eta}`;
   }
 
+  // A cancelled or failed generation gets back what it cost (the server refunds its
+  // credits_charged); said as the server-rendered cards say it after a reload.
+  function endedText(card, event) {
+    const credits = Number(card.dataset.credits || 0);
+    const back = `${credits} credit${credits === 1 ? "" : "s"} came back`;
+    if (event.status === "canceled") return credits ? `Cancelled: your ${back}.` : "Cancelled.";
+    let reason = (event.error || "something went wrong").trim();
+    if (!/[.!?]$/.test(reason)) reason += ".";
+    return credits ? `Failed: ${reason} Your ${back}.` : `Failed: ${reason}`;
+  }
+
+  // Generations started elsewhere (another tab, the API, Discord) are announced by their first
+  // event: fetch the record once and add its card at the top.
+  const fetching = new Set();
+  // As many as the page shows after a reload (generation.views.RECENT_GENERATIONS).
+  const RECENT_LIMIT = 12;
+
+  async function insert(event) {
+    if (fetching.has(event.id)) return;
+    fetching.add(event.id);
+    try {
+      const response = await fetch(`/api/v1/generations/${event.id}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const generation = await response.json();
+      // This tab's own submit may have added the card meanwhile; addCard keeps that one.
+      addCard(generation);
+      update(generation);
+      // The event that made us look may be newer than the record we fetched.
+      update(event);
+    } catch (error) {
+      // The server went away; the card appears with the next event or a reload.
+    } finally {
+      fetching.delete(event.id);
+    }
+  }
+
+  function onEvent(event) {
+    if (cardFor(event.id)) update(event);
+    else insert(event);
+  }
+
   function update(event) {
     const card = cardFor(event.id);
     if (!card) return;
     if (isStale(card, event)) return;
+    if (event.credits_charged !== undefined) card.dataset.credits = event.credits_charged;
     card.dataset.status = event.status;
     card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
     const progress = card.querySelector(".progress");
@@ -223,7 +266,7 @@
     } else {
       progress.hidden = true;
       preview.hidden = true;
-      state.textContent = event.status === "failed" ? (event.error || "Failed.") : "";
+      state.textContent = event.status === "failed" || event.status === "canceled" ? endedText(card, event) : "";
       if (event.images && event.images.length) showImages(card, event.images);
     }
   }
@@ -284,11 +327,27 @@
     }));
   }
 
-  window.rollerLive.on("generation", update);
+  // Generations started elsewhere while no socket was open sent their first events to nobody:
+  // the ones newer than every card here go on top, in order, newest first.
+  async function catchUpNew() {
+    try {
+      const response = await fetch(`/api/v1/generations?limit=${RECENT_LIMIT}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const { results } = await response.json();
+      const known = results.findIndex((generation) => cardFor(generation.id));
+      const fresh = known === -1 ? results : results.slice(0, known);
+      fresh.reverse().forEach((generation) => { addCard(generation); update(generation); });
+    } catch (error) {
+      // The server went away again; the next "open" tries again.
+    }
+  }
+
+  window.rollerLive.on("generation", onEvent);
   window.rollerLive.on("open", () => {
     liveStatus.textContent = "Live updates on.";
     liveStatus.dataset.state = "open";
     catchUp();
+    catchUpNew();
   });
   window.rollerLive.on("close", () => {
     liveStatus.textContent = "Live updates paused; reconnecting…";
