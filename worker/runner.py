@@ -41,16 +41,13 @@ def failure_message(error: BaseException) -> str:
     if isinstance(error, UnknownSampler):
         return f"The sampler '{error}' is not available on this GPU worker."
     if isinstance(error, InitImageUnreadable):
-        return (
-            "The image to start from could not be read. "
-            "Your credits have been refunded; please upload it again."
-        )
+        return "The image to start from could not be read. Please upload it again."
     if isinstance(error, torch.OutOfMemoryError):
         return "The GPU ran out of memory. Try a smaller size or fewer images."
     if isinstance(error, StorageUnavailable):
         return (
             "The image was made but could not be saved, because storage was unreachable. "
-            "Your credits have been refunded; please try again."
+            "Please try again."
         )
     return "The GPU worker hit an unexpected error while making this image."
 

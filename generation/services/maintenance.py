@@ -42,8 +42,7 @@ def generations_reap() -> list[str]:
                 log.warning("Generation %s lost its worker again; failing it", generation_id)
                 generation_run_fail(
                     generation=generation,
-                    error="The GPU worker stopped twice while making this image. "
-                    "Your credits have been refunded.",
+                    error="The GPU worker stopped twice while making this image.",
                 )
             else:
                 log.warning("Generation %s lost its worker; queueing it again", generation_id)

@@ -138,8 +138,7 @@ def test_an_init_image_that_is_gone_fails_the_generation_readably(
     generation.refresh_from_db()
     assert generation.status == "failed"
     assert generation.error == (
-        "The image to start from could not be read. "
-        "Your credits have been refunded; please upload it again."
+        "The image to start from could not be read. Please upload it again."
     )
 
 

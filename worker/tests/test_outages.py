@@ -154,7 +154,7 @@ def test_storage_failing_while_images_are_saved_fails_that_generation_readably_a
     assert failed.status == "failed"
     assert failed.error == (
         "The image was made but could not be saved, because storage was unreachable. "
-        "Your credits have been refunded; please try again."
+        "Please try again."
     )
     assert after.status == "succeeded", after.error
     assert balance_for(user) == 10 - 1
