@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from storages.backends.s3 import S3Storage
 
+from generation.fleet import model_capacity
 from generation.models import GenerationImage
 from generation.samplers import SAMPLERS
 from generation.schemas import Model
@@ -27,6 +28,8 @@ from rollerai.auth import signed_in_user
 from rollerai.exceptions import NotFound
 
 RECENT_GENERATIONS = 12
+# The shapes the generate page offers, as width:height; each maps to a size of the chosen model.
+ASPECT_RATIOS = ["1:1", "3:4", "4:3", "9:16", "16:9"]
 DOWNLOAD_SLUG_LENGTH = 40
 
 
@@ -35,14 +38,21 @@ def home(request: HttpRequest) -> HttpResponse:
     models = list(models_enabled())
     recent = generation_page_for_user(user=request.user, cursor=None, limit=RECENT_GENERATIONS)
     remix_id = request.GET.get("remix")
+    # Read once per page load: the picker says for each model whether a GPU is warm for it.
+    gpu_ready = {model.slug: model_capacity(model.slug).workers > 0 for model in models}
     return render(
         request,
         "generation/home.html",
         {
             "models": models,
-            "models_data": [Model.model_validate(model).model_dump() for model in models],
+            "model_options": [(model, gpu_ready[model.slug]) for model in models],
+            "models_data": [
+                {**Model.model_validate(model).model_dump(), "gpu_ready": gpu_ready[model.slug]}
+                for model in models
+            ],
             "recent": recent.generations,
             "samplers": list(SAMPLERS.items()),
+            "aspect_ratios": ASPECT_RATIOS,
             "remix": remix_form_values(
                 user=signed_in_user(request),
                 generation_id=remix_id,

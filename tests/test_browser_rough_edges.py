@@ -59,7 +59,12 @@ def test_a_new_api_key_is_shown_once_and_revoking_it_asks_first(
     assert not page.is_visible("#new-key")
 
     questions: list[str] = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+
+    def answer_no(dialog: Any) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", answer_no)
     page.click("#api-keys button:text('Revoke')")
     assert questions == ["Revoke the key “render script”? Anything using it stops working at once."]
     assert ApiKey.objects.get().revoked_at is None

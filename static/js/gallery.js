@@ -84,7 +84,10 @@
     const kind = KIND_LABELS[generation.kind] ? ` · ${KIND_LABELS[generation.kind]}` : "";
     card.querySelector(".detail").textContent =
       generation.count > 1 ? `${model}${kind} · ${generation.count} images` : `${model}${kind}`;
-    card.querySelector(".placeholder").style.aspectRatio = `${generation.width} / ${generation.height}`;
+    const placeholder = card.querySelector(".placeholder");
+    placeholder.style.aspectRatio = `${generation.width} / ${generation.height}`;
+    // The thumbnail link's name until the picture comes.
+    placeholder.setAttribute("aria-label", `${STATUS_LABELS[generation.status] || generation.status}: ${generation.prompt.slice(0, 120)}`);
     if (generation.origin === "discord") card.querySelector(".status").after(" ", originBadge());
     return card;
   }

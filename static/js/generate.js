@@ -13,8 +13,20 @@
     queued: "Queued", running: "Running", succeeded: "Succeeded", failed: "Failed", canceled: "Cancelled",
   };
   const KIND_LABELS = { image: "From an image", variations: "Variations of an image", upscale: "Upscaled x2" };
-  // As the server checks it (generation.schemas.MAX_INIT_IMAGE_BYTES): said before sending.
+  // As the server checks them (generation.schemas): said before sending.
   const MAX_INIT_IMAGE_BYTES = 4 * 1024 * 1024;
+  const MAX_PROMPT_LENGTH = 1000;
+  const canvas = document.getElementById("canvas");
+  const canvasStage = document.getElementById("canvas-stage");
+  const canvasPreview = document.getElementById("canvas-preview");
+  const canvasImages = document.getElementById("canvas-images");
+  const canvasProgress = document.getElementById("canvas-progress");
+  const canvasStatus = document.getElementById("canvas-status");
+  const canvasPrompt = document.getElementById("canvas-prompt");
+  // The generation the canvas shows: the newest one pressed for on this page (or, on arrival,
+  // the newest of the cards).
+  let canvasId = null;
+  let canvasModel = "";
   // Events can arrive out of order (and overtake an API response); the revision, which goes up
   // with every status change, tells which is newer, so a card never shows an older state.
   function isStale(element, event) {
@@ -45,8 +57,10 @@
     const cost = document.getElementById("cost");
     if (!model || !cost) return;
     const perImage = initImageFile() ? model.credits_per_image_to_image : model.credits_per_image;
-    const credits = perImage * (Number(field("count").value) || 1);
-    cost.textContent = `Costs ${credits} credit${credits === 1 ? "" : "s"}.`;
+    const count = Number(field("count").value) || 1;
+    const credits = perImage * count;
+    const plural = (n) => `${n} credit${n === 1 ? "" : "s"}`;
+    cost.textContent = count === 1 ? `Costs ${plural(credits)}.` : `Costs ${plural(credits)} (${count} × ${plural(perImage)}).`;
   }
 
   // Strength applies only to a start image; without one it is neither editable nor sent.
@@ -242,7 +256,105 @@
     else insert(event);
   }
 
+  function canvasSize(width, height) {
+    // Never enlarged past twice its own size, never wider than the canvas.
+    return `width: ${width * 2}px; max-width: 100%; aspect-ratio: ${width} / ${height};`;
+  }
+
+  // Shows `generation` (an API record or event) on the canvas from now on.
+  function canvasFollow(generation) {
+    canvasId = generation.id;
+    canvasModel = generation.model || "";
+    delete canvasStage.dataset.revision;
+    canvasStage.dataset.width = generation.width;
+    canvasStage.dataset.height = generation.height;
+    canvasPreview.removeAttribute("src");
+    canvasPreview.hidden = true;
+    canvasImages.replaceChildren();
+    canvasPrompt.textContent = generation.prompt || "";
+  }
+
+  function canvasShowImages(images, prompt) {
+    canvasImages.dataset.count = images.length;
+    // The lightbox reads which generation (and model) a batch is from off its container.
+    canvasImages.dataset.id = canvasId;
+    canvasImages.dataset.model = canvasModel;
+    canvasImages.replaceChildren(...images.map((image) => {
+      const link = document.createElement("a");
+      link.href = image.url; link.target = "_blank"; link.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = image.url; img.width = image.width; img.height = image.height; img.alt = prompt;
+      if (image.seed !== undefined) img.dataset.seed = image.seed;
+      img.style.cssText = canvasSize(image.width, image.height);
+      link.appendChild(img);
+      return link;
+    }));
+  }
+
+  function canvasUpdate(event) {
+    if (event.id !== canvasId) return;
+    if (isStale(canvasStage, event)) return;
+    const changed = canvasStage.dataset.state !== event.status;
+    canvasStage.dataset.state = event.status;
+    const width = Number(canvasStage.dataset.width) || 512;
+    const height = Number(canvasStage.dataset.height) || 512;
+    if (event.status === "queued") {
+      canvasProgress.hidden = false;
+      canvasProgress.removeAttribute("value");
+      canvasStatus.textContent = queueText(event);
+    } else if (event.status === "running") {
+      if (event.preview) {
+        canvasPreview.src = event.preview;
+        canvasPreview.style.cssText = `width: 100%; max-width: ${Math.max(width * 2, 320)}px; aspect-ratio: ${width} / ${height};`;
+        canvasPreview.hidden = false;
+      }
+      const step = event.step ?? (event.progress && event.progress.step) ?? 0;
+      const total = event.total ?? (event.progress && event.progress.total) ?? event.steps ?? 1;
+      canvasProgress.hidden = false;
+      canvasProgress.max = total; canvasProgress.value = step;
+      canvasStatus.textContent = step ? `Sampling: step ${step} of ${total}` : "Starting…";
+    } else {
+      canvasProgress.hidden = true;
+      canvasPreview.hidden = true;
+      if (event.status === "succeeded") {
+        canvasStatus.textContent = "Done.";
+        if (event.images && event.images.length) canvasShowImages(event.images, canvasPrompt.textContent);
+      } else {
+        const card = cardFor(event.id);
+        canvasStatus.textContent = card ? endedText(card, event)
+          : event.status === "failed" ? (event.error || "Failed.") : "Cancelled.";
+      }
+    }
+    if (changed) canvasAnnounce(event);
+  }
+
+  // Screen readers hear the status change (queued, sampling, done), not every step.
+  function canvasAnnounce(event) {
+    const said = { queued: "Queued.", running: "Sampling started." }[event.status];
+    document.getElementById("canvas-announce").textContent = said || canvasStatus.textContent;
+  }
+
+  // On arrival the canvas shows the newest card, as the server rendered it.
+  function canvasFromCard(card) {
+    const first = card.querySelector(".images img");
+    canvasFollow({
+      id: card.dataset.id,
+      model: card.dataset.model,
+      prompt: card.querySelector(".prompt").textContent,
+      width: first ? first.width : 0,
+      height: first ? first.height : 0,
+    });
+    canvasStage.dataset.state = card.dataset.status;
+    if (card.dataset.status === "succeeded") {
+      canvasStatus.textContent = "Your newest image.";
+      canvasShowImages([...card.querySelectorAll(".images img")].map((img) => ({
+        url: img.dataset.full || img.src, width: img.width, height: img.height, seed: img.dataset.seed,
+      })), canvasPrompt.textContent);
+    }
+  }
+
   function update(event) {
+    canvasUpdate(event);
     const card = cardFor(event.id);
     if (!card) return;
     if (isStale(card, event)) return;
@@ -251,6 +363,8 @@
     card.querySelector(".status").textContent = STATUS_LABELS[event.status] || event.status;
     const progress = card.querySelector(".progress");
     const state = card.querySelector(".state");
+    // Busy while it runs, so screen readers wait for the outcome instead of reading each step.
+    state.setAttribute("aria-busy", event.status === "running" ? "true" : "false");
     card.querySelector(".cancel").hidden = !(event.status === "queued" || event.status === "running");
     const preview = card.querySelector(".preview");
     if (event.status === "queued") {
@@ -278,6 +392,21 @@
   form.addEventListener("submit", async (submitEvent) => {
     submitEvent.preventDefault();
     clearErrors();
+    let tooLong = false;
+    for (const name of ["prompt", "negative_prompt"]) {
+      const length = field(name).value.length;
+      if (length > MAX_PROMPT_LENGTH) {
+        const label = name === "prompt" ? "The prompt" : "The negative prompt";
+        showError({ field: name, message: `${label} has ${length} characters; the most is ${MAX_PROMPT_LENGTH}. Shorten it to generate.` });
+        tooLong = true;
+      }
+    }
+    if (tooLong) {
+      const first = field("prompt").value.length > MAX_PROMPT_LENGTH ? "prompt" : "negative_prompt";
+      if (first === "negative_prompt") form.querySelector("details").open = true;
+      field(first).focus();
+      return;
+    }
     const file = initImageFile();
     if (file && file.size > MAX_INIT_IMAGE_BYTES) {
       showError({ field: "init_image", message: "Init image must be at most 4 MB." });
@@ -305,7 +434,13 @@
         return;
       }
       addCard(data);
+      canvasFollow(data);
       update(data);
+      form.dispatchEvent(new CustomEvent("generation:submitted", { detail: data }));
+      // On a phone the canvas is below the form: bring the new generation into view.
+      if (window.matchMedia("(max-width: 699px)").matches) {
+        canvas.scrollIntoView({ behavior: "smooth", block: "start" });
+      }
     } catch (error) {
       formError.textContent = "Could not reach the server. Check your connection and try again.";
     } finally {
@@ -382,6 +517,7 @@
   document.addEventListener(window.rollerImageActions.CREATED, (created) => {
     created.preventDefault();
     addCard(created.detail);
+    canvasFollow(created.detail);
     update(created.detail);
   });
 
@@ -393,6 +529,8 @@
   field("strength").addEventListener("input", () => { slider.value = field("strength").value; });
   applyModelLimits();
   applyInitImage();
+  const newest = grid.querySelector(".generation");
+  if (newest) canvasFromCard(newest);
 
   // Opened through a gallery "Remix" link: start from that generation's settings.
   const remixData = document.getElementById("remix-data");

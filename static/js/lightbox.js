@@ -4,7 +4,7 @@
 
 (function () {
   // Result images only: gallery thumbnails link to the detail page and keep doing so.
-  const RESULT_IMAGES = ".generation .images img, .detail-images img";
+  const RESULT_IMAGES = ".generation .images img, .detail-images img, .canvas-images img";
   // Small results are shown bigger, but past 2x they only turn into blur (or blocks).
   const MAX_UPSCALE = 2;
   let dialog = null;
@@ -162,7 +162,7 @@
 
   function open(img) {
     dialog = dialog || build();
-    const container = img.closest(".images, .detail-images");
+    const container = img.closest(".images, .detail-images, .canvas-images");
     batch = [...container.querySelectorAll("img")];
     opener = img;
     dialog.hidden = false;
