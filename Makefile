@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # This machine keeps a CPU build of torch here; elsewhere pip takes torch from PyPI.
 PIP_FIND_LINKS_FLAG := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
-.PHONY: run superuser test lint bench
+.PHONY: run superuser test lint bench firebase-sdk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,8 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 	$(BIN)/pip install --quiet $(PIP_FIND_LINKS_FLAG) -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.run-installed
+# `make run` builds the Firebase SDK only for a site that configures Firebase sign-in.
+run: $(VENV)/.run-installed $(if $(FIREBASE_PROJECT_ID),$(FIREBASE_SDK))
 	scripts/run
 
 # On the database `make run` uses, with its local default DJANGO_DEBUG=true (so no secret key is
@@ -37,13 +38,30 @@ lint: $(VENV)/.dev-installed
 	DJANGO_SECRET_KEY=type-checking-only $(BIN)/mypy .
 	$(BIN)/lint-imports
 
+# The Firebase web SDK the sign-in page loads, served by the site itself: the npm package pinned
+# in firebase-sdk/package-lock.json, its two browser modules copied into static/vendor/firebase/
+# (git-ignored), with firebase-auth.js importing its sibling instead of Google's CDN. Only Firebase
+# sign-in needs it; a site with FIREBASE_JS_SDK_URL loads the SDK from there instead.
+FIREBASE_SDK := static/vendor/firebase/.installed
+firebase-sdk: $(FIREBASE_SDK)
+$(FIREBASE_SDK): firebase-sdk/package.json firebase-sdk/package-lock.json
+	command -v npm >/dev/null || scripts/system-packages nodejs npm
+	npm ci --prefix firebase-sdk --silent --no-audit --no-fund
+	mkdir -p $(@D)
+	# The source maps too: collectstatic's manifest storage follows their sourceMappingURL.
+	cp firebase-sdk/node_modules/firebase/firebase-app.js* firebase-sdk/node_modules/firebase/firebase-auth.js.map $(@D)/
+	sed -E 's#"https://www\.gstatic\.com/firebasejs/[^/"]+/firebase-app\.js"#"./firebase-app.js"#' \
+		firebase-sdk/node_modules/firebase/firebase-auth.js > $(@D)/firebase-auth.js
+	grep -q '"./firebase-app.js"' $(@D)/firebase-auth.js
+	touch $@
+
 # What the browser tests load into pages (axe-core), from testing/package-lock.json.
 testing/node_modules/.installed: testing/package.json testing/package-lock.json
 	command -v npm >/dev/null || scripts/system-packages nodejs npm
 	npm ci --prefix testing --silent --no-audit --no-fund
 	touch $@
 
-test: lint testing/node_modules/.installed
+test: lint testing/node_modules/.installed $(FIREBASE_SDK)
 	scripts/system-packages redis-server postgresql chromium fonts-liberation
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -118,6 +118,19 @@ def web_server(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) 
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def firebase_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The Firebase Auth emulator (firebase-tools, from testing/node_modules) on free ports."""
+    from testing.firebase_emulator import FirebaseAuthEmulator, firebase_emulator_missing
+
+    missing = firebase_emulator_missing()
+    if missing:
+        pytest.fail(f"The Firebase Auth emulator cannot start: {missing}")
+    emulator = FirebaseAuthEmulator(tmp_path_factory.mktemp("firebase"))
+    yield emulator
+    emulator.stop()
+
+
 @pytest.fixture
 def browser_page(tmp_path: Path) -> Iterator[object]:
     """A page in Debian's Chromium, driven by Playwright (never a downloaded browser)."""

@@ -23,9 +23,24 @@ def firebase_web_config() -> dict[str, str] | None:
     }
 
 
+def firebase_sdk_url() -> str:
+    """The folder the page loads firebase-app.js and firebase-auth.js from, ending in '/'."""
+    url = settings.FIREBASE_JS_SDK_URL or f"{settings.STATIC_URL}vendor/firebase/"
+    return url if url.endswith("/") else f"{url}/"
+
+
+def firebase_auth_emulator_url() -> str:
+    """The Auth emulator the page's SDK talks to instead of Firebase, or '' for Firebase."""
+    host = settings.FIREBASE_AUTH_EMULATOR_HOST
+    return f"http://{host}" if host else ""
+
+
 def site(request: HttpRequest) -> dict[str, Any]:
+    web_config = firebase_web_config()
     context: dict[str, Any] = {
-        "firebase_web_config": firebase_web_config(),
+        "firebase_web_config": web_config,
+        "firebase_sdk_url": firebase_sdk_url() if web_config else "",
+        "firebase_auth_emulator_url": firebase_auth_emulator_url() if web_config else "",
         "live_events_url": settings.LIVE_EVENTS_URL,
     }
     if request.user.is_authenticated:

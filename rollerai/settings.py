@@ -284,13 +284,30 @@ FIREBASE_WEB_API_KEY = env.str("FIREBASE_WEB_API_KEY", default="")
 FIREBASE_AUTH_DOMAIN = env.str("FIREBASE_AUTH_DOMAIN", default="")
 FIREBASE_APP_ID = env.str("FIREBASE_APP_ID", default="")
 FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS", default="")
+# Where the sign-in page loads the Firebase web SDK's firebase-app.js and firebase-auth.js from:
+# by default the site's own copy (static/vendor/firebase/, made by `make firebase-sdk`); a folder
+# URL such as https://www.gstatic.com/firebasejs/12.19.0/ loads Google's instead.
+FIREBASE_JS_SDK_URL = env.str("FIREBASE_JS_SDK_URL", default="")
+# host:port of a Firebase Auth emulator (firebase-tools) that both firebase-admin and the page's
+# SDK then use instead of Firebase; for tests and local trials, never in production.
+FIREBASE_AUTH_EMULATOR_HOST = env.str("FIREBASE_AUTH_EMULATOR_HOST", default="")
 
-# Only our own scripts run (no inline ones): pages load scripts from static/, and Firebase's SDK,
-# when configured, from gstatic with its popup from the auth domain. Inline styles stay allowed
+# Only our own scripts run (no inline ones): pages load scripts from static/, Firebase's SDK
+# included unless FIREBASE_JS_SDK_URL names another origin, and Google's sign-in popup helper
+# from apis.google.com with its frame from the auth domain. Inline styles stay allowed
 # for the style attributes cards use. Stripe Checkout is a redirect, not a script, so it needs
 # nothing here; images may come from the S3 endpoint, previews are data: URLs.
 _firebase = bool(FIREBASE_PROJECT_ID and FIREBASE_WEB_API_KEY)
 _firebase_auth_domain = FIREBASE_AUTH_DOMAIN or f"{FIREBASE_PROJECT_ID}.firebaseapp.com"
+# "https://host/path/" -> "https://host"; a path on this site needs no extra origin.
+_firebase_sdk_origins = (
+    ["/".join(FIREBASE_JS_SDK_URL.split("/")[:3])]
+    if _firebase and FIREBASE_JS_SDK_URL.startswith(("https://", "http://"))
+    else []
+)
+_firebase_emulator_origins = (
+    [f"http://{FIREBASE_AUTH_EMULATOR_HOST}"] if _firebase and FIREBASE_AUTH_EMULATOR_HOST else []
+)
 # Where pages open their live-events websocket. Empty: on the page's own host, at
 # /ws/generations/ (a proxy sends /ws/ to the `live` process); `make run`, which has no proxy,
 # points it at the live process's own port.
@@ -302,11 +319,11 @@ _image_origins = (
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF]
-        + (["https://www.gstatic.com", "https://apis.google.com"] if _firebase else []),
+        "script-src": [SELF, *_firebase_sdk_origins]
+        + (["https://apis.google.com"] if _firebase else []),
         "style-src": [SELF, UNSAFE_INLINE],
         "img-src": [SELF, "data:", "blob:", *_image_origins],
-        "connect-src": [SELF, *_live_origins]
+        "connect-src": [SELF, *_live_origins, *_firebase_emulator_origins]
         + (
             [
                 "https://identitytoolkit.googleapis.com",

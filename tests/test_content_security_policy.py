@@ -35,7 +35,7 @@ def test_pages_run_only_their_own_scripts(user: object, alice_client: Client) ->
         assert "<script>" not in response.content.decode(), url
 
 
-def test_with_firebase_configured_its_origins_are_allowed(db: None) -> None:
+def sign_in_page_policy(**env: str) -> tuple[str, dict[str, list[str]]]:
     result = subprocess.run(
         [sys.executable, "-c", SIGN_IN_PAGE_POLICY],
         cwd=BASE_DIR,
@@ -43,6 +43,7 @@ def test_with_firebase_configured_its_origins_are_allowed(db: None) -> None:
             FIREBASE_PROJECT_ID="rollerai-test",
             FIREBASE_WEB_API_KEY="AIzaTestKeyNotSecret",
             DJANGO_SECRET_KEY="x",
+            **env,
         ),
         capture_output=True,
         text=True,
@@ -50,10 +51,30 @@ def test_with_firebase_configured_its_origins_are_allowed(db: None) -> None:
     )
     assert result.returncode == 0, result.stderr
     status_line, policy_line = result.stdout.strip().splitlines()
-    policy = directives(policy_line)
+    return status_line, directives(policy_line)
+
+
+def test_with_firebase_configured_its_origins_are_allowed(db: None) -> None:
+    status_line, policy = sign_in_page_policy()
 
     assert status_line == "200 True"
-    assert policy["script-src"] == ["'self'", "https://www.gstatic.com", "https://apis.google.com"]
+    # The SDK itself is the site's own copy (static/vendor/firebase/).
+    assert policy["script-src"] == ["'self'", "https://apis.google.com"]
     assert "https://identitytoolkit.googleapis.com" in policy["connect-src"]
     assert "https://securetoken.googleapis.com" in policy["connect-src"]
     assert policy["frame-src"] == ["https://rollerai-test.firebaseapp.com"]
+
+
+def test_an_sdk_from_elsewhere_and_an_auth_emulator_are_allowed_when_named(db: None) -> None:
+    status_line, policy = sign_in_page_policy(
+        FIREBASE_JS_SDK_URL="https://www.gstatic.com/firebasejs/12.19.0/",
+        FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:9099",
+    )
+
+    assert status_line == "200 True"
+    assert policy["script-src"] == [
+        "'self'",
+        "https://www.gstatic.com",
+        "https://apis.google.com",
+    ]
+    assert "http://127.0.0.1:9099" in policy["connect-src"]

@@ -1,21 +1,8 @@
 // Firebase sign-in (templates/accounts/_firebase_signin.html): the browser SDK signs the visitor
 // in with Google or email, and the site trusts only the ID token it then checks on the server.
 // With data-link-url the same buttons link that Firebase account to the signed-in one instead.
-import { initializeApp } from "https://www.gstatic.com/firebasejs/10.14.1/firebase-app.js";
-import {
-  GoogleAuthProvider,
-  createUserWithEmailAndPassword,
-  getAuth,
-  inMemoryPersistence,
-  isSignInWithEmailLink,
-  sendSignInLinkToEmail,
-  setPersistence,
-  signInWithEmailAndPassword,
-  signInWithEmailLink,
-  signInWithPopup,
-  signOut,
-} from "https://www.gstatic.com/firebasejs/10.14.1/firebase-auth.js";
-
+// The SDK's modules come from data-sdk-url (the site's own copy unless FIREBASE_JS_SDK_URL names
+// another place), and with data-auth-emulator-url it talks to a Firebase Auth emulator.
 const root = document.getElementById("firebase-signin");
 const config = JSON.parse(document.getElementById("firebase-config").textContent);
 const errorSlot = root.querySelector("[data-firebase-error]");
@@ -40,7 +27,6 @@ const FIREBASE_MESSAGES = {
 // Closing the window is a choice, not an error.
 const QUIET_FIREBASE_CODES = new Set(["auth/popup-closed-by-user", "auth/cancelled-popup-request"]);
 
-const auth = getAuth(initializeApp(config));
 
 function showError(message) { errorSlot.textContent = message; }
 
@@ -108,6 +94,39 @@ async function sendEmailLink(email) {
   return null;
 }
 
+let sdk;
+try {
+  const sdkFolder = new URL(root.dataset.sdkUrl, window.location.href);
+  const [app, authModule] = await Promise.all([
+    import(new URL("firebase-app.js", sdkFolder).href),
+    import(new URL("firebase-auth.js", sdkFolder).href),
+  ]);
+  sdk = { ...app, ...authModule };
+} catch (error) {
+  showError("Google and email sign-in could not load. Reload the page, or sign in with your password.");
+  throw error;
+}
+const {
+  GoogleAuthProvider,
+  connectAuthEmulator,
+  createUserWithEmailAndPassword,
+  getAuth,
+  initializeApp,
+  inMemoryPersistence,
+  isSignInWithEmailLink,
+  sendSignInLinkToEmail,
+  setPersistence,
+  signInWithEmailAndPassword,
+  signInWithEmailLink,
+  signInWithPopup,
+  signOut,
+} = sdk;
+
+const auth = getAuth(initializeApp(config));
+if (root.dataset.authEmulatorUrl) {
+  // The widget says so itself; Firebase's own banner would cover the page's controls.
+  connectAuthEmulator(auth, root.dataset.authEmulatorUrl, { disableWarnings: true });
+}
 // The site's session is the only one that matters, so Firebase keeps nothing in the browser.
 await setPersistence(auth, inMemoryPersistence);
 
@@ -137,6 +156,10 @@ if (emailForm) {
     }
   });
 }
+
+// Ready: the buttons stay disabled until now, so nothing is sent before the SDK can handle it.
+setBusy(false);
+root.dataset.ready = "true";
 
 // Coming back from an emailed sign-in link: finish signing in with it.
 if (isSignInWithEmailLink(auth, window.location.href)) {
