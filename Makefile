@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The Firebase web SDK's copy in the static files (see its rule below).
+FIREBASE_SDK := static/vendor/firebase/.installed
 # This machine keeps a CPU build of torch here; elsewhere pip takes torch from PyPI.
 PIP_FIND_LINKS_FLAG := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
 
@@ -42,17 +44,10 @@ lint: $(VENV)/.dev-installed
 # in firebase-sdk/package-lock.json, its two browser modules copied into static/vendor/firebase/
 # (git-ignored), with firebase-auth.js importing its sibling instead of Google's CDN. Only Firebase
 # sign-in needs it; a site with FIREBASE_JS_SDK_URL loads the SDK from there instead.
-FIREBASE_SDK := static/vendor/firebase/.installed
 firebase-sdk: $(FIREBASE_SDK)
-$(FIREBASE_SDK): firebase-sdk/package.json firebase-sdk/package-lock.json
+$(FIREBASE_SDK): firebase-sdk/package.json firebase-sdk/package-lock.json scripts/firebase-sdk
 	command -v npm >/dev/null || scripts/system-packages nodejs npm
-	npm ci --prefix firebase-sdk --silent --no-audit --no-fund
-	mkdir -p $(@D)
-	# The source maps too: collectstatic's manifest storage follows their sourceMappingURL.
-	cp firebase-sdk/node_modules/firebase/firebase-app.js* firebase-sdk/node_modules/firebase/firebase-auth.js.map $(@D)/
-	sed -E 's#"https://www\.gstatic\.com/firebasejs/[^/"]+/firebase-app\.js"#"./firebase-app.js"#' \
-		firebase-sdk/node_modules/firebase/firebase-auth.js > $(@D)/firebase-auth.js
-	grep -q '"./firebase-app.js"' $(@D)/firebase-auth.js
+	scripts/firebase-sdk $(@D)
 	touch $@
 
 # What the browser tests load into pages (axe-core), from testing/package-lock.json.

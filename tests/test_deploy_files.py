@@ -533,6 +533,8 @@ def test_every_file_the_image_copies_is_in_the_repository(path: Path) -> None:
     parser = dockerfile(path)
     sources = []
     for value in instructions(parser, "COPY"):
+        if value.startswith("--from="):
+            continue  # from an earlier build stage, not the repository
         words = [word for word in shlex.split(value) if not word.startswith("--")]
         sources += words[:-1]
 
@@ -562,9 +564,12 @@ def test_the_web_image_never_installs_the_worker_requirements() -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert not {"torch", "diffusers", "transformers"} & set(requirements)
-    # Static files are collected into the image, where whitenoise serves them.
+    # Static files are collected into the image, where whitenoise serves them, with the
+    # Firebase SDK a node stage built from the pinned lock file.
     assert parser.envs["STATIC_ROOT"]
     assert any("collectstatic --noinput" in value for value in instructions(parser, "RUN"))
+    assert "COPY --from=firebase-sdk /build/out/ static/vendor/firebase/" in text
+    assert text.index("static/vendor/firebase/") < text.index("collectstatic")
 
 
 def test_the_worker_image_installs_the_worker_requirements_and_drains_on_sigterm() -> None:
