@@ -2,6 +2,7 @@
 page and Explore."""
 
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,17 +34,20 @@ EXPLORE_PAGE_SIZE = 24
 @login_required
 def gallery(request: HttpRequest) -> HttpResponse:
     status = 200
+    oldest = request.GET.get("order") == "oldest"
     try:
         filters = generation_filters_parse(
             query=request.GET.get("q"),
             model=request.GET.get("model"),
             status=request.GET.get("status"),
+            favourites=request.GET.get("favourites") == "1",
         )
         page = generation_page_for_user(
             user=request.user,
             cursor=request.GET.get("cursor"),
             limit=GALLERY_PAGE_SIZE,
             filters=filters,
+            oldest=oldest,
         )
     except InvalidRequest as error:
         messages.error(request, error.message)
@@ -59,8 +63,20 @@ def gallery(request: HttpRequest) -> HttpResponse:
             "query": request.GET.get("q", ""),
             "models": models,
             "statuses": Generation.Status.choices,
-            # New generations are added live only where they belong: the first, unfiltered page.
-            "live_insert": not cursor and not filters.active,
+            "oldest": oldest,
+            # The filters and order again, for the pager's links.
+            "filter_query": urlencode(
+                {
+                    "q": request.GET.get("q", ""),
+                    "model": filters.model,
+                    "status": filters.status,
+                    **({"favourites": "1"} if filters.favourites else {}),
+                    **({"order": "oldest"} if oldest else {}),
+                }
+            ),
+            # New generations are added live only where they belong: the first, unfiltered
+            # page, newest first.
+            "live_insert": not cursor and not filters.active and not oldest,
             "first_page": not cursor,
             # The prices of variations and upscales, for the cards that arrive live.
             "models_data": [

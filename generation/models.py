@@ -139,6 +139,8 @@ class Generation(models.Model):
     # older snapshot) is recognised and never overwrites a newer status.
     revision = models.PositiveIntegerField(default=1)
     is_public = models.BooleanField(default=False)
+    # Starred by its owner in the gallery, to find it again.
+    favourite = models.BooleanField(default=False)
     # A new one each time it goes from private to public, so a link revoked by making it private
     # never works again.
     share_token = models.CharField(max_length=32, unique=True, null=True, blank=True)

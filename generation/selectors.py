@@ -67,22 +67,24 @@ MAX_SEARCH_WORDS = 8
 
 @dataclass(frozen=True)
 class GenerationFilters:
-    """What a gallery or API list is narrowed to: words of the prompt, a model, a status."""
+    """What a gallery or API list is narrowed to: words of the prompt, a model, a status, the
+    owner's favourites."""
 
     words: tuple[str, ...] = ()
     model: str = ""
     status: str = ""
+    favourites: bool = False
 
     @property
     def active(self) -> bool:
-        return bool(self.words or self.model or self.status)
+        return bool(self.words or self.model or self.status or self.favourites)
 
 
 def generation_filters_parse(
-    *, query: str | None, model: str | None, status: str | None
+    *, query: str | None, model: str | None, status: str | None, favourites: bool = False
 ) -> GenerationFilters:
     """Filters from a query string: `q` (every word must appear in the prompt), `model` (a
-    slug) and `status`."""
+    slug), `status` and whether to show only favourites."""
     status = (status or "").strip()
     if status and status not in Generation.Status.values:
         raise InvalidRequest(
@@ -97,7 +99,9 @@ def generation_filters_parse(
             code="too_many_words",
             field="q",
         )
-    return GenerationFilters(words=words, model=(model or "").strip(), status=status)
+    return GenerationFilters(
+        words=words, model=(model or "").strip(), status=status, favourites=favourites
+    )
 
 
 @dataclass(frozen=True)
@@ -120,18 +124,26 @@ def _cursor_decode(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def _page_after(
-    generations: QuerySet[Generation], *, cursor: str | None, limit: int
+    generations: QuerySet[Generation], *, cursor: str | None, limit: int, oldest: bool = False
 ) -> GenerationPage:
-    """Keyset pagination on (created_at, id), newest first: a deep page costs what the first one
-    does, and rows created meanwhile never shift a page."""
-    generations = generations.order_by("-created_at", "-id")
+    """Keyset pagination on (created_at, id), newest first (or oldest first): a deep page costs
+    what the first one does, and rows created meanwhile never shift a page."""
+    if oldest:
+        generations = generations.order_by("created_at", "id")
+    else:
+        generations = generations.order_by("-created_at", "-id")
     if cursor:
         created_at, generation_id = _cursor_decode(cursor)
         # The first condition is implied by the second; it is there because it is a plain range
         # on the index, so the scan starts at the cursor instead of filtering its way to it.
-        generations = generations.filter(created_at__lte=created_at).filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=generation_id)
-        )
+        if oldest:
+            generations = generations.filter(created_at__gte=created_at).filter(
+                Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=generation_id)
+            )
+        else:
+            generations = generations.filter(created_at__lte=created_at).filter(
+                Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=generation_id)
+            )
     rows = list(generations[: limit + 1])
     next_cursor = _cursor_encode(rows[limit - 1]) if len(rows) > limit else None
     return GenerationPage(generations=rows[:limit], next_cursor=next_cursor)
@@ -143,8 +155,10 @@ def generation_page_for_user(
     cursor: str | None,
     limit: int,
     filters: GenerationFilters | None = None,
+    oldest: bool = False,
 ) -> GenerationPage:
-    """One page of the user's generations, newest first, continuing after `cursor`."""
+    """One page of the user's generations, newest (or oldest) first, continuing after
+    `cursor`."""
     generations = (
         Generation.objects.filter(user_id=user.pk)
         .select_related("model", "source_image")
@@ -162,7 +176,9 @@ def generation_page_for_user(
             )
         if filters.status:
             generations = generations.filter(status=filters.status)
-    return _page_after(generations, cursor=cursor, limit=limit)
+        if filters.favourites:
+            generations = generations.filter(favourite=True)
+    return _page_after(generations, cursor=cursor, limit=limit, oldest=oldest)
 
 
 def generation_page_public(*, cursor: str | None, limit: int) -> GenerationPage:

@@ -66,7 +66,14 @@ def generation_make(
                     else PNG_BYTES + b"%d" % index
                 ),
             ),
-            thumbnail=default_storage.save(f"{folder}/{index}.webp", ContentFile(WEBP_BYTES)),
+            thumbnail=default_storage.save(
+                f"{folder}/{index}.webp",
+                ContentFile(
+                    picture_bytes(width, height, format="WEBP", index=index)
+                    if pictures
+                    else WEBP_BYTES
+                ),
+            ),
         )
     return generation
 

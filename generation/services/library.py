@@ -46,6 +46,14 @@ def generation_visibility_set(*, user: User, generation_id: Any, public: bool) -
     return generation
 
 
+def generation_favourite_set(*, user: User, generation_id: Any, favourite: bool) -> Generation:
+    """Star or unstar one of the user's generations."""
+    generation = generation_get_for_user(user=user, generation_id=generation_id)
+    Generation.objects.filter(id=generation.id).update(favourite=favourite)
+    generation.favourite = favourite
+    return generation
+
+
 def generation_delete(*, user: User, generation_id: Any) -> None:
     """Delete the user's finished generation and its images, files first.
 
