@@ -1,6 +1,7 @@
 """The generate page and the image files: their owner may always fetch them, anybody else only
 while the generation is public."""
 
+import logging
 import uuid
 from typing import cast
 
@@ -11,10 +12,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.text import slugify
+from redis.exceptions import RedisError
 from storages.backends.s3 import S3Storage
 
 from generation.fleet import model_capacity
-from generation.models import GenerationImage
+from generation.models import DiffusionModel, GenerationImage
 from generation.samplers import SAMPLERS
 from generation.schemas import Model
 from generation.selectors import (
@@ -27,6 +29,8 @@ from generation.selectors import (
 from rollerai.auth import signed_in_user
 from rollerai.exceptions import NotFound
 
+log = logging.getLogger(__name__)
+
 RECENT_GENERATIONS = 12
 # The shapes the generate page offers, as width:height; each maps to a size of the chosen model.
 ASPECT_RATIOS = ["1:1", "3:4", "4:3", "9:16", "16:9"]
@@ -38,8 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
     models = list(models_enabled())
     recent = generation_page_for_user(user=request.user, cursor=None, limit=RECENT_GENERATIONS)
     remix_id = request.GET.get("remix")
-    # Read once per page load: the picker says for each model whether a GPU is warm for it.
-    gpu_ready = {model.slug: model_capacity(model.slug).workers > 0 for model in models}
+    gpu_ready = _gpu_ready(models)
     return render(
         request,
         "generation/home.html",
@@ -62,6 +65,16 @@ def home(request: HttpRequest) -> HttpResponse:
             else None,
         },
     )
+
+
+def _gpu_ready(models: list[DiffusionModel]) -> dict[str, bool]:
+    """Whether a GPU is warm for each model, read once per page load for the picker. The page
+    needs only the database: while Redis is down every model says a GPU starts on demand."""
+    try:
+        return {model.slug: model_capacity(model.slug).workers > 0 for model in models}
+    except RedisError:
+        log.warning("Redis is unreachable: the generate page cannot say which GPUs are warm")
+        return {model.slug: False for model in models}
 
 
 def download_name(image: GenerationImage) -> str:
