@@ -6,12 +6,10 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from conftest import PASSWORD
 from gallery.tests.factories import generation_make
 from generation.models import DiffusionModel
 from testing.accessibility import axe_report, axe_violations
-
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+from testing.browser import VIEWPORTS, browser_sign_in
 
 
 def check(page: Any, url: str, ready: str = "") -> list[str]:
@@ -73,11 +71,7 @@ def test_pages_signed_in_have_no_serious_accessibility_violations(
     )
     page = browser_page
     page.set_viewport_size(VIEWPORTS[viewport])
-    page.goto(f"{web_server}/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{web_server}/")
+    browser_sign_in(page, web_server)
 
     found = check(page, f"{web_server}/", ready="#live-status[data-state=open]")
     for path in ["/gallery/", f"/gallery/{finished.id}/", "/billing/", "/accounts/", "/explore/"]:

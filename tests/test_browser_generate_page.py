@@ -9,10 +9,8 @@ import pytest
 
 from conftest import ARTIFACTS_DIR
 from generation.models import DiffusionModel, Generation
-from testing.browser import browser_sign_up
+from testing.browser import VIEWPORTS, browser_sign_up
 from testing.processes import RunningProcess
-
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 def screenshot(page: Any, name: str) -> None:

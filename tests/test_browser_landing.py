@@ -9,11 +9,11 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from conftest import ARTIFACTS_DIR, PASSWORD
+from conftest import ARTIFACTS_DIR
 from gallery.tests.factories import generation_make, picture_bytes
 from generation.models import DiffusionModel, Generation
+from testing.browser import VIEWPORTS, browser_sign_in
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 NO_HORIZONTAL_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
 
 
@@ -103,11 +103,7 @@ def test_the_header_marks_the_current_page_and_fits_a_phone(
 ) -> None:
     page = browser_page
     page.set_viewport_size(VIEWPORTS[viewport])
-    page.goto(f"{web_server}/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{web_server}/")
+    browser_sign_in(page, web_server)
 
     assert page.locator("#generate-form").is_visible()
     assert page.locator(".site-nav a[aria-current=page]").all_inner_texts() == ["Generate"]

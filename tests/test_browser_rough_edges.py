@@ -13,16 +13,7 @@ from accounts.models import ApiKey
 from conftest import PASSWORD
 from gallery.tests.factories import generation_make
 from generation.models import DiffusionModel
-
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
-
-
-def sign_in(page: Any, site: str, username: str = "alice") -> None:
-    page.goto(f"{site}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site}/")
+from testing.browser import VIEWPORTS, browser_sign_in
 
 
 def api_submit(page: Any, site: str, **fields: Any) -> str:
@@ -47,7 +38,7 @@ def page(request: pytest.FixtureRequest, browser_page: Any) -> Any:
 def test_a_new_api_key_is_shown_once_and_revoking_it_asks_first(
     web_server: str, page: Any, user: User, transactional_db: None
 ) -> None:
-    sign_in(page, web_server)
+    browser_sign_in(page, web_server)
     page.goto(f"{web_server}/accounts/")
     page.fill("#key-name", "render script")
     page.click("#api-keys button[type=submit]")
@@ -80,7 +71,7 @@ def test_a_queued_generation_is_cancelled_from_its_page_and_the_history_names_it
     web_server: str, page: Any, user: User, tiny_model: DiffusionModel, transactional_db: None
 ) -> None:
     # No worker runs: the generation waits in line until it is cancelled.
-    sign_in(page, web_server)
+    browser_sign_in(page, web_server)
     generation_id = api_submit(page, web_server, prompt="a paper boat on a pond", count=3)
     page.goto(f"{web_server}/gallery/{generation_id}/")
     assert page.inner_text("#balance") == "7 credits"
@@ -104,7 +95,7 @@ def test_sharing_again_makes_a_new_link_and_the_revoked_one_stays_dead(
     web_server: str, page: Any, user: User, tiny_model: DiffusionModel, transactional_db: None
 ) -> None:
     generation = generation_make(user=user, model=tiny_model, prompt="a red kite", pictures=True)
-    sign_in(page, web_server)
+    browser_sign_in(page, web_server)
     page.goto(f"{web_server}/gallery/{generation.id}/")
 
     page.click("#make-public")
@@ -129,7 +120,7 @@ def test_staff_see_every_models_queue_with_its_waiting_jobs(
     web_server: str, page: Any, user: User, tiny_model: DiffusionModel, transactional_db: None
 ) -> None:
     User.objects.create_user("operator", password=PASSWORD, is_staff=True, is_superuser=True)
-    sign_in(page, web_server)
+    browser_sign_in(page, web_server)
     api_submit(page, web_server, prompt="a quiet harbour")
     page.context.clear_cookies()
     page.goto(f"{web_server}/admin/login/?next=/admin/rq/")

@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from conftest import ARTIFACTS_DIR, PASSWORD
+from conftest import ARTIFACTS_DIR
 from gallery.tests.factories import generation_make
 from generation.models import DiffusionModel, Generation
+from testing.browser import VIEWPORTS, browser_sign_in
 
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 SHAPES = [(64, 64), (64, 128), (128, 64), (96, 128), (128, 96), (64, 64)]
 
 
@@ -32,11 +32,7 @@ def test_select_delete_and_star_in_the_gallery(
         generation_make(user=user, model=tiny_model, prompt=f"scene {n}", size=shape, pictures=True)
     page = browser_page
     page.set_viewport_size(VIEWPORTS[viewport])
-    page.goto(f"{web_server}/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{web_server}/")
+    browser_sign_in(page, web_server)
     page.goto(f"{web_server}/gallery/")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.gallery-item .thumb img')]"
