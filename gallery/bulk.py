@@ -131,15 +131,16 @@ def gallery_favourite(request: HttpRequest, generation_id: uuid.UUID) -> HttpRes
     """Stars (favourite=1) or unstars a generation; a script gets JSON, a plain form goes
     back to where it was sent from."""
     wanted = request.POST.get("favourite") == "1"
+    scripted = "application/json" in request.headers.get("Accept", "")
     try:
         generation_favourite_set(
             user=signed_in_user(request), generation_id=generation_id, favourite=wanted
         )
     except NotFound:
-        if "application/json" in request.headers.get("Accept", ""):
+        if scripted:
             return JsonResponse({"error": {"message": "No such generation."}}, status=404)
         messages.error(request, "No such generation.")
         return redirect("gallery")
-    if "application/json" in request.headers.get("Accept", ""):
+    if scripted:
         return JsonResponse({"favourite": wanted})
     return _back_to_gallery(request)
