@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from redis.exceptions import RedisError
 from storages.backends.s3 import S3Storage
 
-from generation.fleet import model_capacity
+from generation.fleet import workers_live
 from generation.models import DiffusionModel, GenerationImage
 from generation.samplers import SAMPLERS
 from generation.schemas import Model
@@ -71,7 +71,9 @@ def _gpu_ready(models: list[DiffusionModel]) -> dict[str, bool]:
     """Whether a GPU is warm for each model, read once per page load for the picker. The page
     needs only the database: while Redis is down every model says a GPU starts on demand."""
     try:
-        return {model.slug: model_capacity(model.slug).workers > 0 for model in models}
+        # One read of the heartbeats for all models, rather than one per model.
+        served = {slug for worker in workers_live() for slug in worker.models}
+        return {model.slug: model.slug in served for model in models}
     except RedisError:
         log.warning("Redis is unreachable: the generate page cannot say which GPUs are warm")
         return {model.slug: False for model in models}

@@ -107,6 +107,13 @@ def test_the_canvas_shows_the_preview_growing_then_the_result_at_its_natural_siz
     page = browser_page
     page.set_viewport_size(VIEWPORTS[viewport])
     browser_sign_up(page, web_server, f"emil-{viewport}")
+    # The picker says a GPU is ready once the worker's heartbeat is in (a reload shows it).
+    for _ in range(60):
+        if page.inner_text("#model-gpu").endswith("GPU ready"):
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    assert page.inner_text("#model-gpu") == "1 credit per image · GPU ready"
     page.fill("#prompt", "a lighthouse on a cliff at dawn")
     page.check("input[name=aspect][value=custom]")
     page.fill("#width", "192")
