@@ -31,6 +31,17 @@ def init_image_for_owner(*, user: Any, generation_id: Any) -> Generation:
     return generation
 
 
+def generation_current_for_user(*, user: Any) -> Generation | None:
+    """The user's generation that is being made now: the oldest running one, else the one of
+    theirs first in line (what a client that makes one image at a time is waiting for)."""
+    unfinished = Generation.objects.select_related("model").filter(user_id=user.pk)
+    for status in (Generation.Status.RUNNING, Generation.Status.QUEUED):
+        generation = unfinished.filter(status=status).order_by("created_at").first()
+        if generation is not None:
+            return generation
+    return None
+
+
 def generation_get_for_user(*, user: Any, generation_id: Any) -> Generation:
     """The user's own generation; anybody else's is reported as missing so ids can't be probed."""
     generation = (

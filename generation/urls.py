@@ -10,6 +10,8 @@ urlpatterns = [
         {"extension": "png"},
         name="generation-image",
     ),
+    # generation.image_links: for whoever holds the link, until it expires.
+    path("images/link/<str:token>.png", views.image_link_file, name="generation-image-link"),
     # Generation.init_image, for its owner only.
     path(
         "images/<uuid:generation_id>/init.png", views.init_image_file, name="generation-init-image"

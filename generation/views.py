@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from storages.backends.s3 import S3Storage
 
 from generation.fleet import workers_live
+from generation.image_links import image_link_open
 from generation.models import DiffusionModel, GenerationImage
 from generation.samplers import SAMPLERS
 from generation.schemas import Model
@@ -102,6 +103,15 @@ def image_file(
         content_type="image/png" if extension == "png" else "image/webp",
         download_name=download_name(image) if download else "",
     )
+
+
+def image_link_file(request: HttpRequest, token: str) -> HttpResponseBase:
+    """An image through a signed link (generation.image_links), for whoever holds the link."""
+    try:
+        image = image_link_open(token)
+    except NotFound:
+        raise Http404("This image link is unknown or has expired.")
+    return _stored_file(str(image.image.name), content_type="image/png")
 
 
 def init_image_file(request: HttpRequest, generation_id: uuid.UUID) -> HttpResponseBase:

@@ -6,6 +6,7 @@ API is assembled from the apps' routers in rollerai/urls.py.
 """
 
 import re
+from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
@@ -101,6 +102,26 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return JsonResponse(
         {"error": {"code": code, "message": message, "field": field}}, status=status
     )
+
+
+# (status, code, message, field) -> the refusal, in one API's own error shape.
+ErrorShape = Callable[[int, str, str, str | None], HttpResponse]
+# Other APIs this site speaks (the compat app's), by path prefix, registered when they load.
+_error_shapes: dict[str, ErrorShape] = {"/api/": error_response}
+
+
+def error_shape_register(prefix: str, shape: ErrorShape) -> None:
+    _error_shapes[prefix] = shape
+
+
+def api_error_response(
+    request: HttpRequest, status: int, code: str, message: str, field: str | None = None
+) -> HttpResponse | None:
+    """A refusal in the error shape of the API the request was sent to; None for pages."""
+    for prefix, shape in _error_shapes.items():
+        if request.path.startswith(prefix):
+            return shape(status, code, message, field)
+    return None
 
 
 def domain_error_response(error: DomainError) -> JsonResponse:
@@ -243,15 +264,13 @@ def endpoint_missing(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRes
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """404s under /api/ answer in the API's error shape; pages get templates/404.html."""
-    if request.path.startswith("/api/"):
-        return endpoint_missing(request)
-    return defaults.page_not_found(request, exception)
+    """404s under an API's prefix answer in its error shape; pages get templates/404.html."""
+    shaped = api_error_response(request, 404, "not_found", "There is no such API endpoint.")
+    return shaped or defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The error is logged by Django; API clients still get the API's error shape, pages
+    """The error is logged by Django; API clients still get their API's error shape, pages
     templates/500.html, rendered without a request context (which may be what failed)."""
-    if request.path.startswith("/api/"):
-        return error_response(500, "server_error", "Something went wrong on our side.")
-    return defaults.server_error(request)
+    shaped = api_error_response(request, 500, "server_error", "Something went wrong on our side.")
+    return shaped or defaults.server_error(request)

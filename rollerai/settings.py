@@ -55,11 +55,12 @@ INSTALLED_APPS = [
     "billing",
     "worker",
     "discordbot",
+    "compat",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "rollerai.static_files.StaticFilesMiddleware",
     # Before anything (sessions, CSRF, views) reads request data and hands it to the database.
     "rollerai.middleware.RequestBodyLimitMiddleware",
     "rollerai.middleware.RequestTextMiddleware",
@@ -365,6 +366,12 @@ DISCORD_RETRY_SECONDS = env.float("DISCORD_RETRY_SECONDS", default=2.0)
 DISCORD_SEND_ATTEMPTS = env.int("DISCORD_SEND_ATTEMPTS", default=3)
 # How long a code from the account page links a Discord identity to that account.
 DISCORD_LINK_CODE_MINUTES = env.int("DISCORD_LINK_CODE_MINUTES", default=10)
+# The OpenAI Images API (/v1/) and AUTOMATIC1111's (/sdapi/v1/) answer once the images are
+# done, waiting on the live server's event loop; a request still waiting after this many
+# seconds is answered with a timeout error, and its generation goes on (it lands in the gallery).
+COMPAT_WAIT_SECONDS = env.int("COMPAT_WAIT_SECONDS", default=300)
+# How long the image links that the OpenAI API hands out (response_format "url") keep working.
+IMAGE_LINK_SECONDS = env.int("IMAGE_LINK_SECONDS", default=3600)
 # The site's public address (e.g. https://images.example.com), for links in Discord messages;
 # empty: the address Discord sent the interaction to.
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")

@@ -34,6 +34,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("billing/", include("billing.urls")),
     path("discord/", include("discordbot.urls")),
+    # OpenAI's Images API (/v1/) and AUTOMATIC1111's (/sdapi/v1/), for the tools made for them.
+    path("", include("compat.urls")),
     path("api/v1/", api.urls),
     # Everything else under /api/ is a JSON 404, with DEBUG on too.
     re_path(r"^api/", endpoint_missing, name="api-missing"),

@@ -17,6 +17,7 @@ from redis.exceptions import RedisError
 
 from generation.events import generation_event_publish
 from generation.models import Generation, GenerationImage
+from generation.previews import preview_keep
 from generation.queues import generation_job_remove, lease_release, lease_take, queued_job_ids
 from generation.schemas import images_of
 from generation.services.transitions import generation_end, generation_lock, generation_requeue
@@ -166,6 +167,8 @@ def generation_progress(
     False once a recorded step finds that this run no longer has the generation."""
     if record and not _in_run(generation).update(progress_step=step):
         return False
+    if preview is not None:
+        preview_keep(generation.id, preview)
     generation_event_publish(
         generation, wait=False, step=step, total=generation.steps, preview=preview
     )
