@@ -11,7 +11,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import User
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Body, Query, Router
 from ninja.security import HttpBasicAuth
 
 from accounts.services import api_key_authenticate
@@ -193,13 +193,14 @@ def options_get(request: HttpRequest) -> dict[str, Any]:
     return {"sd_model_checkpoint": chosen, "sd_checkpoint_hash": None, "samples_format": "png"}
 
 
-@router.post("/options", response=None)
-def options_set(request: HttpRequest, payload: dict[str, Any]) -> None:
+@router.post("/options", response=dict[str, Any])
+def options_set(request: HttpRequest, payload: Body[dict[str, Any]]) -> dict[str, Any]:
     """Sets sd_model_checkpoint, the model of this account's requests that name none; other
     options are accepted and ignored."""
     title = payload.get("sd_model_checkpoint")
     if title is not None:
         checkpoint_set(signed_in_user(request), str(title))
+    return {}
 
 
 def _first_model() -> str:
