@@ -305,7 +305,7 @@ def test_the_service_reaches_the_servers_pods(name: str, port: int) -> None:
     assert container_ports[service_port["targetPort"]] == port
 
 
-def test_the_ingress_sends_websockets_to_live_and_the_rest_to_web() -> None:
+def test_the_ingress_sends_websockets_and_waiting_apis_to_live_and_the_rest_to_web() -> None:
     (rule,) = resource("Ingress", "rollerai")["spec"]["rules"]
     routes = {
         path["path"]: (path["backend"]["service"]["name"], path["backend"]["service"]["port"])
@@ -315,8 +315,15 @@ def test_the_ingress_sends_websockets_to_live_and_the_rest_to_web() -> None:
 
     assert routes == {
         "/ws/": ("rollerai-live", {"number": 8001}),
+        "/v1/": ("rollerai-live", {"number": 8001}),
+        "/sdapi/": ("rollerai-live", {"number": 8001}),
         "/": ("rollerai-web", {"number": 8000}),
     }
+    # The compatible APIs' requests wait for images, which only the live server does.
+    for name in ("openai:images_generate", "sdapi:txt2img", "sdapi:img2img"):
+        path = reverse(name)
+        prefix = max((route for route in routes if path.startswith(route)), key=len)
+        assert routes[prefix][0] == "rollerai-live", path
     assert websocket_paths and all(path.startswith("ws/") for path in websocket_paths)
     # Discord calls the bot's endpoint on the site's host; the longest matching prefix routes it.
     interactions = reverse("discord-interactions")
