@@ -18,6 +18,7 @@ BENCHMARKS = [
     "end_to_end_overhead",
     "websocket_fanout",
     "discord_roundtrip",
+    "compat_roundtrip",
     # Pure simulation: no database, no GPU.
     "autoscaler",
 ]
