@@ -39,7 +39,7 @@ FIELDS = ["prompt", "negative_prompt", "width", "height", "steps", "guidance", "
 
 def stored_png(generation: Generation) -> bytes:
     image = Image.new("RGB", (generation.width, generation.height), (90, 40, 160))
-    stored = image_store(generation=generation, index=0, image=image)
+    stored = image_store(generation=generation, index=0, image=image, sampler="Euler a")
     with default_storage.open(stored.image_name) as png:
         return png.read()
 

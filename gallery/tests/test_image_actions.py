@@ -161,6 +161,10 @@ def test_an_uploaded_start_image_and_a_plain_prompt_say_so(
     assert 'id="source"' not in text_html
     assert 'id="strength"' not in text_html
     assert '<dt>Sampler</dt><dd id="sampler">Default</dd>' in text_html
+    # No sampler named: the one the model defaults to, by its label.
+    DiffusionModel.objects.filter(id=priced_model.id).update(default_sampler="dpmpp_2m_karras")
+    defaulted_html = alice_client.get(f"/gallery/{text.id}/").content.decode()
+    assert '<dt>Sampler</dt><dd id="sampler">DPM++ 2M Karras</dd>' in defaulted_html
 
 
 def test_the_generate_page_offers_samplers_a_start_image_and_a_strength(

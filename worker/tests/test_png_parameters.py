@@ -12,9 +12,9 @@ from generation.png_parameters import parameters_parse
 from worker.images import image_store
 
 
-def stored_png(generation: Generation, index: int) -> bytes:
+def stored_png(generation: Generation, index: int, *, sampler: str) -> bytes:
     image = Image.new("RGB", (generation.width, generation.height), (10, 200, 90))
-    stored = image_store(generation=generation, index=index, image=image)
+    stored = image_store(generation=generation, index=index, image=image, sampler=sampler)
     with default_storage.open(stored.image_name) as png:
         return png.read()
 
@@ -47,7 +47,7 @@ def test_a_stored_pngs_parameters_read_back_as_its_generations_settings(
         strength=0.75,
         run_token="r1",
     )
-    png = stored_png(generation, 1)
+    png = stored_png(generation, 1, sampler="UniPC")
     assert b"tEXt" in chunk_types(png)
     parameters = Image.open(io.BytesIO(png)).info["parameters"]
     assert parameters_parse(parameters) == {
@@ -79,8 +79,8 @@ def test_a_prompt_beyond_latin_1_goes_in_an_international_text_chunk(
         seed=3,
         run_token="r2",
     )
-    png = stored_png(generation, 0)
+    png = stored_png(generation, 0, sampler="DDIM")
     assert b"iTXt" in chunk_types(png) and b"tEXt" not in chunk_types(png)
     parsed = parameters_parse(Image.open(io.BytesIO(png)).info["parameters"])
-    assert (parsed["prompt"], parsed["seed"], parsed["sampler"]) == ("富士山の夕焼け 🌅", 3, "")
+    assert (parsed["prompt"], parsed["seed"], parsed["sampler"]) == ("富士山の夕焼け 🌅", 3, "ddim")
     assert "strength" not in parsed
