@@ -128,15 +128,15 @@ def upscale_request_validate(*, user: Any, generation_id: UUID, index: int) -> C
     image = _image_for_user(user, generation_id, index)
     source = image.generation
     model = source.model
-    width, height = upscale_size(
-        image.width, image.height, max_width=model.max_width, max_height=model.max_height
-    )
-    if width <= image.width and height <= image.height:
+    if not image_upscalable(image):
         raise InvalidRequest(
             f"This image is already as large as {model.name} makes them "
             f"({model.max_width}x{model.max_height}).",
             code="cannot_upscale",
         )
+    width, height = upscale_size(
+        image.width, image.height, max_width=model.max_width, max_height=model.max_height
+    )
     return _derived_request(
         source,
         image=image,
@@ -147,6 +147,15 @@ def upscale_request_validate(*, user: Any, generation_id: UUID, index: int) -> C
         count=1,
         strength=UPSCALE_STRENGTH,
     )
+
+
+def image_upscalable(image: GenerationImage) -> bool:
+    """Whether upscaling an image would make it any larger: not at its model's largest size."""
+    model = image.generation.model
+    width, height = upscale_size(
+        image.width, image.height, max_width=model.max_width, max_height=model.max_height
+    )
+    return width > image.width or height > image.height
 
 
 def upscale_size(width: int, height: int, *, max_width: int, max_height: int) -> tuple[int, int]:
