@@ -110,7 +110,8 @@ def generation_detail(request: HttpRequest, generation_id: uuid.UUID) -> HttpRes
             "timings": generation_timings(generation),
             "share_url": share_url,
             "source": generation_source_link(generation, user=request.user),
-            "sampler_label": sampler_label(generation.sampler),
+            # None named: the model's default runs (its label, unless the model names none).
+            "sampler_label": sampler_label(generation.sampler or generation.model.default_sampler),
         },
     )
 

@@ -17,8 +17,9 @@ from rollerai.exceptions import InvalidRequest
 FIELD = "init_image"
 # The data URL's type -> the format PIL must find in it.
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
-# Cameras' JPEGs with a second picture inside are "MPO" to PIL.
-READABLE_FORMATS = {*FORMATS.values(), "MPO"}
+# Cameras' JPEGs with a second picture inside are "MPO" to PIL: JPEGs all the same.
+FORMAT_SAME_AS = {"MPO": "JPEG"}
+READABLE_FORMATS = {*FORMATS.values(), *FORMAT_SAME_AS}
 # What PIL raises, one decoder or another, on data that is not the image it claims to be.
 UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError)
 
@@ -63,7 +64,7 @@ def data_url_decode(value: str, *, max_width: int, max_height: int) -> Image.Ima
         raise _refusal("Init image is not valid base64.", "invalid_base64") from None
     if len(raw) > MAX_INIT_IMAGE_BYTES:
         raise _too_large(len(raw))
-    return _decode(raw, max_width=max_width, max_height=max_height)
+    return _decode(raw, media_type=media_type, max_width=max_width, max_height=max_height)
 
 
 def _too_large(size: int) -> InvalidRequest:
@@ -74,7 +75,8 @@ def _too_large(size: int) -> InvalidRequest:
     )
 
 
-def _decode(raw: bytes, *, max_width: int, max_height: int) -> Image.Image:
+def _decode(raw: bytes, *, media_type: str, max_width: int, max_height: int) -> Image.Image:
+    """The image in `raw`, which must be what its data URL's `media_type` says it is."""
     not_an_image = _refusal(
         "Init image could not be read as a PNG, JPEG or WebP image.", "invalid_image"
     )
@@ -88,6 +90,7 @@ def _decode(raw: bytes, *, max_width: int, max_height: int) -> Image.Image:
             probe.verify()
         if kind not in READABLE_FORMATS:
             raise not_an_image
+        _media_type_check(kind, media_type)
         with Image.open(io.BytesIO(raw)) as picture:
             picture.load()
             # As the photo was taken: phones store it sideways with an orientation tag.
@@ -99,6 +102,19 @@ def _decode(raw: bytes, *, max_width: int, max_height: int) -> Image.Image:
     if image.width > max_width or image.height > max_height:
         raise _sides_refusal(image.width, image.height, max_width, max_height)
     return image
+
+
+def _media_type_check(kind: str, media_type: str) -> None:
+    # A mislabelled file is a client's mistake worth naming: it would decode, but nothing else
+    # that reads the label (a browser, a proxy's checks) would agree on what it is.
+    detected = FORMAT_SAME_AS.get(kind, kind)
+    if detected != FORMATS[media_type]:
+        actual = next(name for name, found in FORMATS.items() if found == detected)
+        raise _refusal(
+            f"Init image is a {detected} image but its data URL says {media_type}: send it as "
+            f"data:{actual};base64,...",
+            "image_type_mismatch",
+        )
 
 
 def _sides_refusal(width: int, height: int, max_width: int, max_height: int) -> InvalidRequest:

@@ -3,7 +3,10 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from generation.samplers import sampler_fits, sampler_misfit_message
 
 
 class DiffusionModel(models.Model):
@@ -60,6 +63,22 @@ class DiffusionModel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def few_step(self) -> bool:
+        """Distilled to sample in a few steps, which some samplers (LCM) are only for."""
+        return self.family == self.Family.TURBO
+
+    def clean(self) -> None:
+        # The default applies to every request that names no sampler: it must suit the model.
+        if not sampler_fits(self.default_sampler, few_step=self.few_step):
+            raise ValidationError(
+                {
+                    "default_sampler": sampler_misfit_message(
+                        self.default_sampler, model_name=self.name or "this model"
+                    )
+                }
+            )
 
     def credits_for(self, kind: str) -> int:
         """Credits per image of a generation of this kind (a Generation.Kind)."""

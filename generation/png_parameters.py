@@ -12,7 +12,7 @@ import re
 from typing import TypedDict
 
 from generation.models import Generation
-from generation.samplers import SAMPLERS, sampler_label
+from generation.samplers import SAMPLERS
 
 NEGATIVE_PROMPT = "Negative prompt:"
 # One setting of the last line, as AUTOMATIC1111 reads them (modules/infotext_utils.py).
@@ -20,6 +20,7 @@ SETTING = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 SIZE = re.compile(r"(\d+)x(\d+)")
 # Fewer settings than this on the last line and it is part of a prompt, as AUTOMATIC1111 has it.
 SETTINGS_AT_LEAST = 3
+# "Default" is how our PNGs said "the model's own scheduler" before they named it.
 SAMPLER_NAMES = {label.lower(): name for name, label in SAMPLERS.items()} | {"default": ""}
 
 
@@ -44,16 +45,16 @@ class PngParameters(TypedDict, total=False):
     other: dict[str, str]
 
 
-def parameters_text(generation: Generation, *, index: int = 0) -> str:
-    """The `parameters` text of image `index` of a generation (it has seed + index)."""
+def parameters_text(generation: Generation, *, sampler: str, index: int = 0) -> str:
+    """The `parameters` text of image `index` of a generation (it has seed + index), made with
+    the sampler AUTOMATIC1111 labels `sampler` (which only the worker knows when neither the
+    generation nor its model names one: the pipeline's own scheduler)."""
     lines = [generation.prompt]
     if generation.negative_prompt:
         lines.append(f"{NEGATIVE_PROMPT} {generation.negative_prompt}")
     settings = {
         "Steps": str(generation.steps),
-        # AUTOMATIC1111's label; "Default" when neither the generation nor its model names one
-        # (the pipeline's own scheduler, which the web tier cannot know).
-        "Sampler": sampler_label(generation.sampler or generation.model.default_sampler),
+        "Sampler": sampler,
         "CFG scale": _number(generation.guidance),
         "Seed": str(generation.seed + index),
         "Size": f"{generation.width}x{generation.height}",

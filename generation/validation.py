@@ -13,6 +13,7 @@ from PIL import Image
 
 from generation.init_images import data_url_decode, init_png, side_from_image, stored_image_open
 from generation.models import DiffusionModel, Generation, GenerationImage
+from generation.samplers import sampler_fits, sampler_misfit_message
 from generation.schemas import (
     DEFAULT_STRENGTH,
     MAX_SEED,
@@ -66,6 +67,7 @@ def generation_request_validate(data: GenerationRequest, *, user: Any) -> Checke
     height = _side("height", data.height, default=0, maximum=model.max_height)
     steps = _within("steps", data.steps, default=model.default_steps, maximum=model.max_steps)
     guidance = _guidance(data.guidance, model)
+    sampler = _sampler(data.sampler or "", model)
     init: Image.Image | None = None
     source: GenerationImage | None = None
     if isinstance(data.init_image, ImageReference):
@@ -94,7 +96,7 @@ def generation_request_validate(data: GenerationRequest, *, user: Any) -> Checke
         seed=_random_seed() if data.seed is None else data.seed,
         count=1 if data.count is None else data.count,
         kind=Generation.Kind.TEXT if init is None else Generation.Kind.IMAGE,
-        sampler=data.sampler or "",
+        sampler=sampler,
         strength=strength,
         init_png=None if init is None else init_png(init, width=width, height=height),
         source_image=source,
@@ -126,15 +128,15 @@ def upscale_request_validate(*, user: Any, generation_id: UUID, index: int) -> C
     image = _image_for_user(user, generation_id, index)
     source = image.generation
     model = source.model
-    width, height = upscale_size(
-        image.width, image.height, max_width=model.max_width, max_height=model.max_height
-    )
-    if width <= image.width and height <= image.height:
+    if not image_upscalable(image):
         raise InvalidRequest(
             f"This image is already as large as {model.name} makes them "
             f"({model.max_width}x{model.max_height}).",
             code="cannot_upscale",
         )
+    width, height = upscale_size(
+        image.width, image.height, max_width=model.max_width, max_height=model.max_height
+    )
     return _derived_request(
         source,
         image=image,
@@ -145,6 +147,15 @@ def upscale_request_validate(*, user: Any, generation_id: UUID, index: int) -> C
         count=1,
         strength=UPSCALE_STRENGTH,
     )
+
+
+def image_upscalable(image: GenerationImage) -> bool:
+    """Whether upscaling an image would make it any larger: not at its model's largest size."""
+    model = image.generation.model
+    width, height = upscale_size(
+        image.width, image.height, max_width=model.max_width, max_height=model.max_height
+    )
+    return width > image.width or height > image.height
 
 
 def upscale_size(width: int, height: int, *, max_width: int, max_height: int) -> tuple[int, int]:
@@ -272,6 +283,16 @@ def _side(field: str, value: int | None, *, default: int, maximum: int) -> int:
             f"{_label(field)} must be a multiple of 8.", code="not_multiple_of_8", field=field
         )
     return side
+
+
+def _sampler(name: str, model: DiffusionModel) -> str:
+    if not sampler_fits(name, few_step=model.few_step):
+        raise InvalidRequest(
+            sampler_misfit_message(name, model_name=model.name),
+            code="sampler_not_for_model",
+            field="sampler",
+        )
+    return name
 
 
 def _guidance(value: float | None, model: DiffusionModel) -> float:

@@ -18,7 +18,7 @@ from storages.backends.s3 import S3Storage
 from generation.fleet import workers_live
 from generation.image_links import image_link_open
 from generation.models import DiffusionModel, GenerationImage
-from generation.samplers import SAMPLERS
+from generation.samplers import FEW_STEP_SAMPLERS, SAMPLERS
 from generation.schemas import Model
 from generation.selectors import (
     generation_page_for_user,
@@ -55,7 +55,9 @@ def home(request: HttpRequest) -> HttpResponse:
                 for model in models
             ],
             "recent": recent.generations,
-            "samplers": list(SAMPLERS.items()),
+            "samplers": [
+                (name, label, name in FEW_STEP_SAMPLERS) for name, label in SAMPLERS.items()
+            ],
             "aspect_ratios": ASPECT_RATIOS,
             "remix": remix_form_values(
                 user=signed_in_user(request),

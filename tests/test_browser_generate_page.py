@@ -149,3 +149,37 @@ def test_the_canvas_shows_the_preview_growing_then_the_result_at_its_natural_siz
     assert page.inner_text(".lightbox-counter") == "Image 1 of 1"
     seed = page.get_attribute(".lightbox-copy-seed", "data-seed")
     assert seed and seed.isdigit()
+
+
+@pytest.mark.browser
+def test_the_lcm_sampler_is_offered_only_with_a_few_step_model(
+    web_server: str, browser_page: Any, tiny_model: DiffusionModel, transactional_db: None
+) -> None:
+    DiffusionModel.objects.create(
+        slug="tiny-turbo",
+        name="Tiny turbo",
+        source="tiny-sd",
+        family=DiffusionModel.Family.TURBO,
+        default_sampler="lcm",
+        default_steps=1,
+        max_steps=8,
+    )
+    page = browser_page
+    browser_sign_up(page, web_server, "lena")
+    offered = (
+        "() => [...document.querySelectorAll('#sampler option')]"
+        ".filter((o) => !o.hidden && !o.disabled).map((o) => o.value)"
+    )
+
+    page.select_option("#model", "tiny-demo")
+    assert "lcm" not in page.evaluate(offered)
+    assert "euler_a" in page.evaluate(offered)
+    page.select_option("#model", "tiny-turbo")
+    assert "lcm" in page.evaluate(offered)
+    assert page.text_content("#sampler option[value='']") == "Default (LCM)"
+    page.click("details summary")
+    page.select_option("#sampler", "lcm")
+    # Back to a model that is not few-step: LCM goes, and with it the choice of it.
+    page.select_option("#model", "tiny-demo")
+    assert "lcm" not in page.evaluate(offered)
+    assert page.input_value("#sampler") == ""

@@ -34,12 +34,22 @@ READ = """async (data) => {
   const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
   return window.rollerPngParameters.read(new File([bytes], "x.png", { type: "image/png" }));
 }"""
-FIELDS = ["prompt", "negative_prompt", "width", "height", "steps", "guidance", "seed"]
+FIELDS = [
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "steps",
+    "guidance",
+    "seed",
+    "sampler",
+    "strength",
+]
 
 
 def stored_png(generation: Generation) -> bytes:
     image = Image.new("RGB", (generation.width, generation.height), (90, 40, 160))
-    stored = image_store(generation=generation, index=0, image=image)
+    stored = image_store(generation=generation, index=0, image=image, sampler="Euler a")
     with default_storage.open(stored.image_name) as png:
         return png.read()
 
@@ -71,6 +81,8 @@ def test_dropping_a_png_fills_the_form_with_its_settings(
         guidance=6.5,
         seed=77,
         sampler="euler_a",
+        kind=Generation.Kind.IMAGE,
+        strength=0.45,
         run_token="r1",
     )
     png = stored_png(generation)
@@ -88,12 +100,13 @@ def test_dropping_a_png_fills_the_form_with_its_settings(
         "steps": "9",
         "guidance": "6.5",
         "seed": "77",
+        "sampler": "euler_a",
+        "strength": "0.45",
     }
     assert page.input_value("#model") == "tiny-demo"
-    # (and "sampler" and "strength" after them once the form has those fields)
-    assert page.inner_text("#png-settings-status").startswith(
+    assert page.inner_text("#png-settings-status") == (
         "Filled in from settings.png: model, prompt, negative prompt, width, height, steps, "
-        "guidance, seed"
+        "guidance, seed, sampler, strength."
     )
     assert page.get_attribute("#png-settings-status", "aria-live") == "polite"
 

@@ -27,8 +27,11 @@ def _encoded(image: Image.Image, image_format: str, **options: object) -> "Conte
     return ContentFile(buffer.getvalue())
 
 
-def image_store(*, generation: Generation, index: int, image: Image.Image) -> StoredImage:
-    """Store one image under generations/<generation id>/, which reveals nothing about its owner.
+def image_store(
+    *, generation: Generation, index: int, image: Image.Image, sampler: str
+) -> StoredImage:
+    """Store one image under generations/<generation id>/, which reveals nothing about its owner;
+    `sampler` is AUTOMATIC1111's label of the sampler that made it.
 
     The names carry the run, so two runs of one generation (one of them presumed dead) never
     overwrite or delete each other's files.
@@ -38,7 +41,7 @@ def image_store(*, generation: Generation, index: int, image: Image.Image) -> St
     stem = f"generations/{generation.id}/{generation.run_token}-{index}"
     settings = PngInfo()
     # A tEXt chunk, or iTXt when the text is not latin-1 (a prompt in another script).
-    settings.add_text("parameters", parameters_text(generation, index=index))
+    settings.add_text("parameters", parameters_text(generation, index=index, sampler=sampler))
     png = _encoded(image, "PNG", pnginfo=settings)
     webp = _encoded(thumbnail, "WEBP", quality=75)
     try:

@@ -24,7 +24,12 @@ from worker.images import StorageUnavailable, image_store, images_delete
 from worker.pipelines import ModelLoadError, PipelineCache
 from worker.recovery import OUTAGE_ERRORS, best_effort, when_reachable
 from worker.reporter import GenerationsStopped, StepReporter
-from worker.samplers import UnknownSampler, pipeline_with_sampler, sampler_effective
+from worker.samplers import (
+    UnknownSampler,
+    pipeline_with_sampler,
+    sampler_effective,
+    sampler_label_ran,
+)
 from worker.state import WorkerState
 
 log = logging.getLogger(__name__)
@@ -75,9 +80,11 @@ def generation_run(
     try:
         images, pipeline = _sample(pipelines, batch, reporter)
         sampled = time.perf_counter()
+        # Every generation of a batch ran with the same sampler.
+        sampler = sampler_label_ran(pipeline, sampler=sampler_effective(first))
         for generation, generation_images in zip(batch, _split(images, batch), strict=True):
             if generation in reporter.live:
-                _generation_finish(generation, generation_images)
+                _generation_finish(generation, generation_images, sampler=sampler)
     except GenerationsStopped:
         # Each was cancelled (and refunded by whoever cancelled it) or handed to another run.
         log.info("Generation(s) %s cancelled while running, or now run elsewhere", _ids(batch))
@@ -154,13 +161,16 @@ def _split(images: list[Any], batch: list[Generation]) -> list[list[Any]]:
     return split
 
 
-def _generation_finish(generation: Generation, images: list[Any]) -> None:
-    """Store one generation's images and mark it done, on its own: a failure here fails only
-    this generation, not the others that shared its pipeline call."""
+def _generation_finish(generation: Generation, images: list[Any], *, sampler: str) -> None:
+    """Store one generation's images (made with the sampler labelled `sampler`) and mark it
+    done, on its own: a failure here fails only this generation, not the others that shared its
+    pipeline call."""
     stored: list[StoredImage] = []
     try:
         for index, image in enumerate(images):
-            stored.append(image_store(generation=generation, index=index, image=image))
+            stored.append(
+                image_store(generation=generation, index=index, image=image, sampler=sampler)
+            )
     except Exception as error:
         log.exception("Could not store the images of generation %s", generation.id)
         _images_forget(stored)

@@ -21,6 +21,7 @@ from diffusers import (
 from diffusers.pipelines.auto_pipeline import AUTO_IMAGE2IMAGE_PIPELINES_MAPPING
 
 from generation.models import Generation
+from generation.samplers import SAMPLERS
 
 # name -> (scheduler class, options over the model's own scheduler config): the diffusers
 # equivalents of AUTOMATIC1111's samplers, as diffusers' documentation pairs them; one for
@@ -35,6 +36,15 @@ SCHEDULERS: dict[str, tuple[Any, dict[str, Any]]] = {
     "lcm": (LCMScheduler, {}),
 }
 
+# AUTOMATIC1111's labels of the schedulers models ship with that no sampler name maps to.
+OTHER_SCHEDULER_LABELS = {
+    "PNDMScheduler": "PLMS",
+    "LMSDiscreteScheduler": "LMS",
+    "HeunDiscreteScheduler": "Heun",
+    "KDPM2DiscreteScheduler": "DPM2",
+    "KDPM2AncestralDiscreteScheduler": "DPM2 a",
+}
+
 
 class UnknownSampler(Exception):
     """A generation names a sampler this worker has no scheduler for."""
@@ -44,6 +54,25 @@ def sampler_effective(generation: Generation) -> str:
     """The sampler a generation runs with: its own, else its model's default; "" for the
     pipeline's own scheduler."""
     return generation.sampler or generation.model.default_sampler
+
+
+def sampler_label_ran(pipeline: Any, *, sampler: str) -> str:
+    """AUTOMATIC1111's label of the sampler a pipeline ran with: that of `sampler` when one was
+    named (by the generation or its model), else that of the model's own scheduler."""
+    if sampler:
+        return SAMPLERS[sampler]
+    scheduler = pipeline.scheduler
+    # The most particular match first: DPM++ 2M Karras is DPM++ 2M with Karras sigmas.
+    for name, (scheduler_class, options) in sorted(
+        SCHEDULERS.items(), key=lambda item: -len(item[1][1])
+    ):
+        config = scheduler.config
+        if type(scheduler) is scheduler_class and all(
+            config.get(key) == value for key, value in options.items()
+        ):
+            return SAMPLERS[name]
+    class_name = type(scheduler).__name__
+    return OTHER_SCHEDULER_LABELS.get(class_name, class_name.removesuffix("Scheduler"))
 
 
 def scheduler_make(name: str, config: Any) -> Any:

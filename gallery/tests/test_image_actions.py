@@ -89,6 +89,49 @@ def test_the_share_page_offers_them_to_signed_in_viewers_only(
     assert "/static/js/image-actions.js" in signed_in
 
 
+def test_explores_cards_offer_them_to_signed_in_viewers_only(
+    client: Client, bob_client: Client, user: User, priced_model: DiffusionModel
+) -> None:
+    shared = generation_make(user=user, model=priced_model, is_public=True, share_token="s1")
+    generation_make(user=user, model=priced_model)  # private: not on Explore at all
+
+    anonymous = client.get("/explore/").content.decode()
+    signed_in = bob_client.get("/explore/").content.decode()
+
+    assert actions_of(anonymous) == []
+    assert "image-actions.js" not in anonymous
+    assert_priced_actions(signed_in, shared)
+    assert len(actions_of(signed_in)) == 1
+    assert "/static/js/image-actions.js" in signed_in
+
+
+def test_an_image_at_its_models_largest_size_offers_no_upscale(
+    alice_client: Client, user: User, priced_model: DiffusionModel
+) -> None:
+    # As wide as the model goes: keeping its shape, it cannot grow.
+    largest = generation_make(user=user, model=priced_model, size=(512, 256))
+    nearly = generation_make(user=user, model=priced_model, size=(320, 320))
+
+    largest_html = alice_client.get(f"/gallery/{largest.id}/").content.decode()
+    nearly_html = alice_client.get(f"/gallery/{nearly.id}/").content.decode()
+    upscale = alice_client.post(
+        f"/api/v1/generations/{largest.id}/upscale",
+        data={"index": 0},
+        content_type="application/json",
+    )
+
+    assert 'data-action="upscale"' not in largest_html
+    assert '<span class="upscale-limit muted">Already the largest size Tiny demo makes</span>' in (
+        largest_html
+    )
+    assert 'data-action="variations"' in largest_html
+    # Less than twice as large is still larger (512x512): offered.
+    assert 'data-action="upscale"' in nearly_html
+    assert "upscale-limit" not in nearly_html
+    assert upscale.status_code == 400
+    assert upscale.json()["error"]["code"] == "cannot_upscale"
+
+
 def test_a_disabled_models_images_offer_neither(
     alice_client: Client, user: User, priced_model: DiffusionModel
 ) -> None:
@@ -161,6 +204,10 @@ def test_an_uploaded_start_image_and_a_plain_prompt_say_so(
     assert 'id="source"' not in text_html
     assert 'id="strength"' not in text_html
     assert '<dt>Sampler</dt><dd id="sampler">Default</dd>' in text_html
+    # No sampler named: the one the model defaults to, by its label.
+    DiffusionModel.objects.filter(id=priced_model.id).update(default_sampler="dpmpp_2m_karras")
+    defaulted_html = alice_client.get(f"/gallery/{text.id}/").content.decode()
+    assert '<dt>Sampler</dt><dd id="sampler">DPM++ 2M Karras</dd>' in defaulted_html
 
 
 def test_the_generate_page_offers_samplers_a_start_image_and_a_strength(

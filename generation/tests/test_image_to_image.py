@@ -129,6 +129,20 @@ def test_an_uploaded_image_is_re_encoded_as_a_png_at_its_size_rounded_to_multipl
     assert balance_for(user) == SIGNUP_CREDITS - 3
 
 
+def test_a_cameras_jpeg_with_a_second_picture_inside_is_a_jpeg(
+    alice_client: Client, priced_model: DiffusionModel
+) -> None:
+    # PIL reads such a JPEG as "MPO"; browsers and cameras label it image/jpeg.
+    mpo = io.BytesIO()
+    first, second = Image.new("RGB", (64, 64), "red"), Image.new("RGB", (64, 64), "blue")
+    first.save(mpo, format="MPO", save_all=True, append_images=[second])
+
+    response = generation_post(alice_client, init_image=data_url(mpo.getvalue(), "image/jpeg"))
+
+    assert response.status_code == 202, response.content
+    assert stored_init_image(response.json()["id"]).size == (64, 64)
+
+
 def test_an_uploaded_image_smaller_than_the_smallest_side_is_enlarged_to_it(
     alice_client: Client, priced_model: DiffusionModel
 ) -> None:
@@ -211,6 +225,18 @@ TEXT = b"just a text file, not an image\n"
             data_url(GIF),
             "invalid_image",
             "Init image could not be read as a PNG, JPEG or WebP image.",
+        ),
+        (
+            data_url(picture_bytes(64, 64, format="JPEG")),
+            "image_type_mismatch",
+            "Init image is a JPEG image but its data URL says image/png: send it as "
+            "data:image/jpeg;base64,...",
+        ),
+        (
+            data_url(picture_bytes(64, 64), "image/webp"),
+            "image_type_mismatch",
+            "Init image is a PNG image but its data URL says image/webp: send it as "
+            "data:image/png;base64,...",
         ),
         (
             data_url(GIF, "image/gif"),

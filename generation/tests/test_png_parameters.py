@@ -34,7 +34,7 @@ def a_generation(model: DiffusionModel, **fields: object) -> Generation:
 
 def test_it_writes_automatic1111s_format_exactly(tiny_model: DiffusionModel) -> None:
     generation = a_generation(tiny_model, negative_prompt="blurry", sampler="euler_a")
-    assert parameters_text(generation, index=2) == (
+    assert parameters_text(generation, index=2, sampler="Euler a") == (
         "a lighthouse at dawn\n"
         "Negative prompt: blurry\n"
         "Steps: 12, Sampler: Euler a, CFG scale: 7.5, Seed: 43, Size: 64x96, Model: Tiny demo"
@@ -42,15 +42,14 @@ def test_it_writes_automatic1111s_format_exactly(tiny_model: DiffusionModel) -> 
     from_image = a_generation(
         tiny_model, kind=Generation.Kind.IMAGE, strength=0.6, guidance=7.0, sampler=""
     )
-    # No negative prompt, no line for it; no sampler anywhere: "Default".
-    assert parameters_text(from_image) == (
+    # No negative prompt, no line for it; the sampler is the one the worker says it ran.
+    assert parameters_text(from_image, sampler="DDIM") == (
         "a lighthouse at dawn\n"
-        "Steps: 12, Sampler: Default, CFG scale: 7, Seed: 41, Size: 64x96, Model: Tiny demo, "
+        "Steps: 12, Sampler: DDIM, CFG scale: 7, Seed: 41, Size: 64x96, Model: Tiny demo, "
         "Denoising strength: 0.6"
     )
-    tiny_model.default_sampler = "dpmpp_2m_karras"
     tiny_model.name = "Tiny, demo: v2"
-    assert parameters_text(from_image).splitlines()[-1] == (
+    assert parameters_text(from_image, sampler="DPM++ 2M Karras").splitlines()[-1] == (
         'Steps: 12, Sampler: DPM++ 2M Karras, CFG scale: 7, Seed: 41, Size: 64x96, Model: "Tiny, '
         'demo: v2", Denoising strength: 0.6'
     )
@@ -67,7 +66,7 @@ def test_what_it_writes_parses_back_to_the_generations_settings(
         kind=Generation.Kind.VARIATIONS,
         strength=0.35,
     )
-    parsed = parameters_parse(parameters_text(generation, index=1))
+    parsed = parameters_parse(parameters_text(generation, index=1, sampler="DPM++ 2M Karras"))
     assert parsed == {
         "prompt": "a red fox,\nin the snow: at night",
         "negative_prompt": "blurry,\nlow quality",

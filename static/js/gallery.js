@@ -56,7 +56,7 @@
     }
     // Variations and an upscale of the image the card shows, once it is there.
     if (images.length && !card.querySelector(".image-actions") && window.rollerImageActions) {
-      const actions = window.rollerImageActions.build({ id: card.dataset.id, model: card.dataset.model }, 0);
+      const actions = window.rollerImageActions.build({ id: card.dataset.id, model: card.dataset.model, images: images.slice(0, 1) }, 0);
       if (actions) card.querySelector(".progress").before(actions);
     }
   }

@@ -78,6 +78,18 @@
     option.textContent = own ? `Default (${own.textContent})` : "Default";
   }
 
+  // Some samplers (LCM) are only for few-step (Turbo) models, as the server checks: other
+  // models are not offered them, and one chosen for an earlier model falls back to the default.
+  function offerSamplers() {
+    const model = selectedModel();
+    const fewStep = Boolean(model) && model.family === "turbo";
+    for (const option of field("sampler").options) {
+      if (option.dataset.fewStepOnly === undefined) continue;
+      option.hidden = option.disabled = !fewStep;
+      if (!fewStep && option.selected) field("sampler").value = "";
+    }
+  }
+
   function applyModelLimits() {
     const model = selectedModel();
     if (!model) return;
@@ -85,6 +97,7 @@
     field("height").max = model.max_height; field("height").value = model.default_height;
     field("steps").max = model.max_steps; field("steps").value = model.default_steps;
     field("guidance").max = model.max_guidance; field("guidance").value = model.default_guidance;
+    offerSamplers();
     showDefaultSampler();
     showCost();
   }

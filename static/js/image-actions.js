@@ -34,6 +34,26 @@ window.rollerImageActions = (function () {
     return element;
   }
 
+  // As the API decides (generation.validation.upscale_size): twice the size, or less where the
+  // model's largest size says so, in multiples of 8; an image already there cannot grow. An
+  // image of unknown size is offered it, and the API answers for it.
+  const MIN_SIDE = 64;
+  function upscalable(image, model) {
+    const width = Number(image && (image.getAttribute ? image.getAttribute("width") : image.width));
+    const height = Number(image && (image.getAttribute ? image.getAttribute("height") : image.height));
+    if (!width || !height) return true;
+    const factor = Math.min(2, model.max_width / width, model.max_height / height);
+    const side = (length) => Math.max(MIN_SIDE, Math.floor(Math.trunc(length * factor) / 8) * 8);
+    return side(width) > width || side(height) > height;
+  }
+
+  function upscaleLimit(model) {
+    const note = document.createElement("span");
+    note.className = "upscale-limit muted";
+    note.textContent = `Already the largest size ${model.name} makes`;
+    return note;
+  }
+
   // The markup of templates/generation/_image_actions.html, for an image that arrived live;
   // null when its model is not offered any more.
   function build(generation, index) {
@@ -60,7 +80,10 @@ window.rollerImageActions = (function () {
     box.append(
       count, " ",
       button("variations", "Variations", 4 * model.credits_per_image_to_image), " ",
-      button("upscale", "Upscale x2", model.credits_per_upscale), " ",
+      upscalable(generation.images && generation.images[index], model)
+        ? button("upscale", "Upscale x2", model.credits_per_upscale)
+        : upscaleLimit(model),
+      " ",
       error,
     );
     return box;

@@ -1,6 +1,7 @@
 """A generation's sampler is the scheduler of its pipeline call, and of that call only: the
 cached pipeline keeps its own for every other job."""
 
+import io
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,15 @@ from diffusers import (
 )
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
+from PIL import Image
 
 from generation.models import DiffusionModel, Generation
 from generation.samplers import SAMPLERS
 from testing.generations import generation_queued, init_image_stored
 from worker.pipelines import PipelineCache
 from worker.runner import generation_run
-from worker.samplers import SCHEDULERS, pipeline_with_sampler, scheduler_make
+from worker.samplers import SCHEDULERS, pipeline_with_sampler, sampler_label_ran, scheduler_make
 from worker.state import WorkerState
 
 
@@ -58,6 +61,25 @@ def test_every_sampler_the_site_offers_is_a_scheduler_made_from_the_models_confi
     karras = scheduler_make("dpmpp_2m_karras", pipeline.scheduler.config)
     assert karras.config.use_karras_sigmas is True
     assert scheduler_make("dpmpp_2m", pipeline.scheduler.config).config.use_karras_sigmas is False
+
+
+def png_sampler(generation: Generation) -> str:
+    """The sampler label the parameters chunk of a generation's first PNG names."""
+    image = generation.images.get(index=0)
+    with default_storage.open(image.image.name) as png:
+        chunk = Image.open(io.BytesIO(png.read())).info["parameters"]
+    return str(chunk.splitlines()[-1].split("Sampler: ")[1].split(", ")[0])
+
+
+def test_the_label_of_the_sampler_that_ran_is_the_named_ones_else_the_schedulers(
+    tiny_model: DiffusionModel, tiny_model_folder: Path
+) -> None:
+    pipeline = PipelineCache(capacity=1, device="cpu").get(tiny_model)
+    assert sampler_label_ran(pipeline, sampler="") == "DDIM"
+    assert sampler_label_ran(pipeline, sampler="euler_a") == "Euler a"
+    for name, label in SAMPLERS.items():
+        # The scheduler of every sampler reads back as that sampler, Karras sigmas included.
+        assert sampler_label_ran(pipeline_with_sampler(pipeline, sampler=name), sampler="") == label
 
 
 def test_a_sampler_changes_the_scheduler_for_that_call_only(
@@ -133,3 +155,26 @@ def test_each_job_runs_with_its_own_sampler_and_the_cached_pipelines_are_left_al
     assert type(cache.get(tiny_model).scheduler) is DDIMScheduler
     assert type(cache.image_to_image(tiny_model).scheduler) is DDIMScheduler
     assert cache.loads == 1
+    # Each PNG names the sampler that made it: none named is the model's default.
+    assert [png_sampler(generation) for generation in jobs] == [
+        "Euler a",
+        "DPM++ 2M Karras",
+        "UniPC",
+    ]
+
+
+def test_a_png_names_the_models_own_scheduler_when_nothing_names_a_sampler(
+    user: User, tiny_model: DiffusionModel, tiny_model_folder: Path
+) -> None:
+    generation = generation_queued(user, tiny_model)
+    generation_run(
+        generation_id=str(generation.id),
+        pipelines=PipelineCache(capacity=1, device="cpu"),
+        state=WorkerState(name="samplers", models=[tiny_model.slug], batch_size=1),
+        events_per_second=settings.PROGRESS_EVENTS_PER_SECOND,
+        preview_interval=settings.PREVIEW_INTERVAL_SECONDS,
+    )
+
+    generation.refresh_from_db()
+    assert generation.status == "succeeded", generation.error
+    assert png_sampler(generation) == "DDIM"
