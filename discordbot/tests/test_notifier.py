@@ -4,6 +4,7 @@ run out. Generations move through the same services a worker uses."""
 
 import io
 import logging
+import re
 import time
 from datetime import timedelta
 
@@ -88,7 +89,7 @@ def test_a_queued_generation_shows_its_place_then_its_result(
         "Steps": "4",
     }
     rows = [row["components"] for row in result.payload["components"]]
-    page = f"https://images.example.com/gallery/{message.generation_id}/"
+    page = f"https://images.example.com/discord/r/{message.link_token}/"
     made = message.generation_id
     assert rows == [
         [
@@ -104,6 +105,34 @@ def test_a_queued_generation_shows_its_place_then_its_result(
 
     notifier.round()
     assert len(discord_api.edits(message.interaction_token)) == 2  # nothing more to say
+
+
+def test_the_open_button_shows_the_result_to_anyone_without_putting_it_in_explore(
+    signing_key: SigningKey, discord_api: DiscordStandIn
+) -> None:
+    message = _imagine(signing_key, count=2)
+    generation_finish_with_images(message.generation)
+    Notifier().round()
+    [_, open_button] = discord_api.edits()[-1].payload["components"][0]["components"]
+
+    # Someone else in the channel, not signed in.
+    visitor = Client()
+    page = visitor.get(open_button["url"].removeprefix("https://images.example.com"))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "a *bold* lighthouse" in html
+    images = re.findall(r'<img src="(/discord/r/[^"]+\.png)"', html)
+    assert len(images) == 2
+    for url, stored in zip(images, message.generation.images.order_by("index"), strict=True):
+        image = visitor.get(url)
+        assert image.status_code == 200
+        with stored.image.open("rb") as file:
+            assert b"".join(image.streaming_content) == file.read()
+    assert not Generation.objects.get().is_public
+    assert "lighthouse" not in visitor.get("/explore/").content.decode()
+    assert visitor.get(f"/images/{message.generation_id}/0.png").status_code == 404
+    assert visitor.get("/discord/r/not-a-link/").status_code == 404
 
 
 def test_a_failed_generation_says_so_and_that_the_credits_came_back(
@@ -229,6 +258,6 @@ def test_without_a_bot_token_a_slow_result_is_pointed_to_on_the_site(
 
     [handover] = discord_api.edits()
     assert handover.content.endswith(
-        f"find the result at https://images.example.com/gallery/{message.generation_id}/"
+        f"find the result at https://images.example.com/discord/r/{message.link_token}/"
     )
     assert _outcome(message) == Outcome.POINTED
