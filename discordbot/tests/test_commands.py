@@ -173,6 +173,20 @@ def test_the_model_option_suggests_enabled_models_matching_what_is_typed(
     }
 
 
+def test_a_model_suggestion_at_one_credit_says_credit(
+    signing_key: SigningKey, tiny_model: DiffusionModel
+) -> None:
+    typing = command("imagine", prompt="x")
+    typing["type"] = 4
+    typing["data"]["options"] = [{"name": "model", "value": "tiny", "focused": True}]
+
+    document = answer_data(signed_post(Client(), signing_key, typing))
+
+    assert document["data"]["choices"] == [
+        {"name": "Tiny demo (1 credit an image)", "value": "tiny-demo"}
+    ]
+
+
 def test_a_variations_button_pressed_by_someone_else_charges_them_at_the_image_price(
     signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
 ) -> None:
