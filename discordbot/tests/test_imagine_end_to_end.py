@@ -24,9 +24,10 @@ from testing.discord_api import DiscordStandIn
 from testing.events import EventRecorder
 from testing.processes import RunningProcess, gpu_worker_start, process_environment
 
-# Enough steps that sampling outlasts several of the notifier's edit intervals even on a fast
-# CPU (the tiny model does about 50 steps a second), so a progress edit is always seen.
-STEPS = 300
+# Enough steps that sampling outlasts several of the notifier's edit intervals even on a fast,
+# idle CPU (the tiny model does about 50 steps a second there: 2 s), so a progress edit is
+# always seen; few enough that a loaded machine still finishes well within the wait below.
+STEPS = 100
 
 
 def notifier_start(log_path: Path, discord_api: DiscordStandIn) -> RunningProcess:
