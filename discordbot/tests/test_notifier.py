@@ -140,6 +140,11 @@ def test_the_open_button_shows_the_result_to_anyone_without_putting_it_in_explor
     assert "lighthouse" not in visitor.get("/explore/").content.decode()
     assert visitor.get(f"/images/{message.generation_id}/0.png").status_code == 404
     assert visitor.get("/discord/r/not-a-link/").status_code == 404
+    owner = Client()
+    owner.force_login(message.generation.user)
+    gallery_link = f'href="/gallery/{message.generation_id}/"'
+    assert gallery_link in owner.get(open_button["url"]).content.decode()
+    assert gallery_link not in html
 
 
 def test_a_failed_generation_says_so_and_that_the_credits_came_back(
