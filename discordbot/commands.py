@@ -96,10 +96,7 @@ def model_suggestions(typed: str) -> list[dict[str, str]]:
     has been typed so far."""
     typed = typed.strip().lower()
     return [
-        {
-            "name": f"{model.name} ({model.credits_per_image} credits an image)"[:100],
-            "value": model.slug,
-        }
+        {"name": _model_label(model), "value": model.slug}
         for model in models_enabled()
         if typed in model.name.lower() or typed in model.slug
     ][:MAX_SUGGESTIONS]

@@ -35,7 +35,9 @@ class View:
 
 
 def page_url(message: DiscordMessage) -> str:
-    return message.site_url + reverse("gallery-detail", args=[message.generation_id])
+    """The result's page for anyone in the channel, not the owner's gallery page: that one
+    needs signing in, which others (and a bot-made account, with no password) cannot do."""
+    return message.site_url + reverse("discord-result", args=[message.link_token])
 
 
 def waiting_view(generation: Generation, standing: Standing | None) -> View:

@@ -1,10 +1,16 @@
 """What the bot keeps: for each generation asked for from Discord, the message that shows it
 and how far that message has been brought up to date."""
 
+import secrets
+
 from django.db import models
 from django.utils import timezone
 
 from generation.models import Generation
+
+
+def link_token_new() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class DiscordMessage(models.Model):
@@ -29,6 +35,10 @@ class DiscordMessage(models.Model):
     discord_user_id = models.CharField(max_length=32)
     # Where the site's pages are, for the Open button and links.
     site_url = models.CharField(max_length=200)
+    # The Open button's page shows the result to anyone with this link: everyone in the
+    # channel sees the image already, and a bot-made account has no password to sign in with.
+    # Unlike a share link it never puts the generation in Explore.
+    link_token = models.CharField(max_length=32, unique=True, default=link_token_new)
     created_at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=15, choices=Outcome.choices, default=Outcome.PENDING)
     # What the message shows now (a short key of its state), so that it is edited only when

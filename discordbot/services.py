@@ -72,8 +72,16 @@ def imagine(interaction: Interaction, options: dict[str, Any]) -> Generation:
 
 
 def reroll(interaction: Interaction, generation_id: str) -> Generation:
-    """The Reroll button: the same request with a new seed, for whoever pressed it (they pay)."""
+    """The Reroll button: the same request with a new seed, for whoever pressed it (they pay).
+    Variations are made again from the same image, not from their prompt alone."""
     source = _posted(generation_id)
+    if source.kind == Generation.Kind.VARIATIONS:
+        image = source.source_image
+        if image is None:
+            raise NotFound("The image these were made from is gone: it was deleted on the site.")
+        # Variations from Discord come from a V button, so their image was posted there too.
+        again = VariationsRequest(index=image.index, count=source.count)
+        return _variations(interaction, image.generation, again)
     fields = {**request_fields(source), "seed": None}
     return _submit(
         interaction,
@@ -84,15 +92,21 @@ def reroll(interaction: Interaction, generation_id: str) -> Generation:
 
 
 def variations(interaction: Interaction, generation_id: str, index: int) -> Generation:
-    """A V<n> button: four new images like image n, for whoever pressed it (they pay). The
-    image is the poster's, shown to everyone in the channel."""
-    source = _posted(generation_id)
+    """A V<n> button: four new images like image n, for whoever pressed it (they pay)."""
+    return _variations(interaction, _posted(generation_id), VariationsRequest(index=index))
+
+
+def _variations(
+    interaction: Interaction, source: Generation, data: VariationsRequest
+) -> Generation:
+    """New images like one of `source`'s, which the bot posted: the image is the poster's,
+    shown to everyone in the channel."""
     return _submit(
         interaction,
         lambda account, key: generation_variations_submit(
             user=account,
             generation_id=source.id,
-            data=VariationsRequest(index=index),
+            data=data,
             idempotency_key=key,
             origin=DISCORD,
             shown_by=source.user,
@@ -108,7 +122,7 @@ def _posted(generation_id: str) -> Generation:
         raise NotFound("That button belongs to no generation.") from None
     source = (
         Generation.objects.filter(id=generation_id, discord_message__isnull=False)
-        .select_related("model", "user")
+        .select_related("model", "user", "source_image__generation__user")
         .first()
     )
     if source is None:

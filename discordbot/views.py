@@ -1,17 +1,22 @@
 """The interactions endpoint Discord calls (set as the application's Interactions Endpoint
-URL). Only signed requests get past the first lines."""
+URL; only signed requests get past its first lines), and the page a result's Open button
+links to."""
 
 import json
 import logging
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from discordbot import replies
 from discordbot.interactions import interaction_answer
+from discordbot.selectors import discord_result, discord_result_image
 from discordbot.signatures import interaction_verified
+from generation.views import stored_file
+from rollerai.exceptions import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -44,3 +49,29 @@ def interactions(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             replies.private("Something went wrong on our side. Please try again in a minute.")
         )
+
+
+def result(request: HttpRequest, link_token: str) -> HttpResponse:
+    """A result posted in Discord, for anyone with its Open link (signed in or not)."""
+    try:
+        generation = discord_result(link_token=link_token)
+    except NotFound:
+        raise Http404("No such image.")
+    return render(
+        request,
+        "discordbot/result.html",
+        {
+            "generation": generation,
+            "images": list(generation.images.all()),
+            "link_token": link_token,
+            "is_owner": generation.user_id == request.user.pk,
+        },
+    )
+
+
+def result_image(request: HttpRequest, link_token: str, index: int) -> HttpResponseBase:
+    try:
+        image = discord_result_image(link_token=link_token, index=index)
+    except NotFound:
+        raise Http404("No such image.")
+    return stored_file(str(image.image.name), content_type="image/png")

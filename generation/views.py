@@ -100,7 +100,7 @@ def image_file(
         raise Http404("No such image.")
     name = str(image.image.name if extension == "png" else image.thumbnail.name)
     download = extension == "png" and request.GET.get("download") == "1"
-    return _stored_file(
+    return stored_file(
         name,
         content_type="image/png" if extension == "png" else "image/webp",
         download_name=download_name(image) if download else "",
@@ -113,7 +113,7 @@ def image_link_file(request: HttpRequest, token: str) -> HttpResponseBase:
         image = image_link_open(token)
     except NotFound:
         raise Http404("This image link is unknown or has expired.")
-    return _stored_file(str(image.image.name), content_type="image/png")
+    return stored_file(str(image.image.name), content_type="image/png")
 
 
 def init_image_file(request: HttpRequest, generation_id: uuid.UUID) -> HttpResponseBase:
@@ -122,10 +122,10 @@ def init_image_file(request: HttpRequest, generation_id: uuid.UUID) -> HttpRespo
         generation = init_image_for_owner(user=request.user, generation_id=generation_id)
     except NotFound:
         raise Http404("No such image.")
-    return _stored_file(str(generation.init_image.name), content_type="image/png")
+    return stored_file(str(generation.init_image.name), content_type="image/png")
 
 
-def _stored_file(name: str, *, content_type: str, download_name: str = "") -> HttpResponseBase:
+def stored_file(name: str, *, content_type: str, download_name: str = "") -> HttpResponseBase:
     """A file from storage, for a viewer who was checked; `download_name` makes it a download."""
     if isinstance(default_storage, S3Storage):
         # The presigned URL is made only now, after the check above, and lives for minutes;

@@ -173,6 +173,20 @@ def test_the_model_option_suggests_enabled_models_matching_what_is_typed(
     }
 
 
+def test_a_model_suggestion_at_one_credit_says_credit(
+    signing_key: SigningKey, tiny_model: DiffusionModel
+) -> None:
+    typing = command("imagine", prompt="x")
+    typing["type"] = 4
+    typing["data"]["options"] = [{"name": "model", "value": "tiny", "focused": True}]
+
+    document = answer_data(signed_post(Client(), signing_key, typing))
+
+    assert document["data"]["choices"] == [
+        {"name": "Tiny demo (1 credit an image)", "value": "tiny-demo"}
+    ]
+
+
 def test_a_variations_button_pressed_by_someone_else_charges_them_at_the_image_price(
     signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
 ) -> None:
@@ -190,3 +204,45 @@ def test_a_variations_button_pressed_by_someone_else_charges_them_at_the_image_p
     assert made.source_image == first.images.get(index=1)
     assert balance_for(dave) == settings.SIGNUP_CREDITS - 8
     assert DiscordMessage.objects.get(generation=made).interaction_token == pressed["token"]
+
+
+def _variations_posted(signing_key: SigningKey) -> Generation:
+    """Carol's two images posted, then Dave's variations of the second."""
+    signed_post(Client(), signing_key, command("imagine", prompt="a lantern", count=2))
+    first = Generation.objects.get()
+    generation_finish_with_images(first)
+    pressed = button(f"variations:{first.id}:1", user_id="700000000000000002", username="dave")
+    signed_post(Client(), signing_key, pressed)
+    made = Generation.objects.get(kind=Generation.Kind.VARIATIONS)
+    generation_finish_with_images(made)
+    return made
+
+
+def test_reroll_of_variations_makes_variations_of_the_same_image_with_a_new_seed(
+    signing_key: SigningKey, tiny_model: DiffusionModel, settings: Settings
+) -> None:
+    DiffusionModel.objects.filter(id=tiny_model.id).update(credits_per_image_to_image=2)
+    made = _variations_posted(signing_key)
+
+    pressed = button(f"reroll:{made.id}", user_id="700000000000000003", username="erin")
+    assert answer_data(signed_post(Client(), signing_key, pressed)) == {"type": 5}
+
+    erin = _account("700000000000000003")
+    again = Generation.objects.get(user=erin)
+    assert (again.kind, again.count, again.prompt) == (Generation.Kind.VARIATIONS, 4, "a lantern")
+    assert again.source_image == made.source_image
+    assert again.seed != made.seed
+    assert balance_for(erin) == settings.SIGNUP_CREDITS - 8
+    assert DiscordMessage.objects.get(generation=again).interaction_token == pressed["token"]
+
+
+def test_reroll_of_variations_whose_image_was_deleted_is_said_privately(
+    signing_key: SigningKey, tiny_model: DiffusionModel
+) -> None:
+    made = _variations_posted(signing_key)
+    Generation.objects.filter(kind=Generation.Kind.TEXT).delete()
+
+    text = _ephemeral(signed_post(Client(), signing_key, button(f"reroll:{made.id}")))
+
+    assert text == "The image these were made from is gone: it was deleted on the site."
+    assert Generation.objects.count() == 1

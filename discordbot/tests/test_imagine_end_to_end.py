@@ -24,7 +24,10 @@ from testing.discord_api import DiscordStandIn
 from testing.events import EventRecorder
 from testing.processes import RunningProcess, gpu_worker_start, process_environment
 
-STEPS = 40
+# Enough steps that sampling outlasts several of the notifier's edit intervals even on a fast,
+# idle CPU (the tiny model does about 50 steps a second there: 2 s), so a progress edit is
+# always seen; few enough that a loaded machine still finishes well within the wait below.
+STEPS = 100
 
 
 def notifier_start(log_path: Path, discord_api: DiscordStandIn) -> RunningProcess:
@@ -51,6 +54,7 @@ def test_imagine_edits_the_reply_from_its_place_in_line_to_the_png(
     tiny_model_folder: Path,
     tmp_path: Path,
 ) -> None:
+    DiffusionModel.objects.filter(id=tiny_model.id).update(max_steps=STEPS)
     carol, _ = discord_account_for(discord_user_id="700000000000000001", discord_username="carol")
     events = EventRecorder(carol.pk)
     notifier = notifier_start(tmp_path / "notifier.log", discord_api)

@@ -5,10 +5,12 @@ import json
 import time
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from nacl.signing import SigningKey
 from pytest_django.fixtures import Settings
 
+from discordbot.models import DiscordMessage
 from discordbot.tests.conftest import command, signed_post
 from generation.models import DiffusionModel, Generation
 
@@ -34,6 +36,8 @@ def test_a_signed_imagine_is_processed(
 def _refused(response: object) -> None:
     assert response.status_code == 401  # type: ignore[attr-defined]
     assert not Generation.objects.exists()
+    assert not User.objects.filter(profile__discord_user_id__isnull=False).exists()
+    assert not DiscordMessage.objects.exists()
 
 
 def test_a_tampered_body_is_refused(
@@ -52,18 +56,21 @@ def test_a_signature_by_another_key_is_refused(
 
 
 @pytest.mark.parametrize("missing", ["X-Signature-Ed25519", "X-Signature-Timestamp"])
-def test_a_request_without_its_signature_headers_is_refused(
-    discord_settings: Settings, tiny_model: DiffusionModel, missing: str
+def test_a_request_without_one_of_its_signature_headers_is_refused(
+    discord_settings: Settings, signing_key: SigningKey, tiny_model: DiffusionModel, missing: str
 ) -> None:
-    headers = {"X-Signature-Ed25519": "00" * 64, "X-Signature-Timestamp": str(int(time.time()))}
+    # Properly signed, so that only the missing header can be why it is refused.
+    body = json.dumps(command("imagine", prompt="a ship")).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "X-Signature-Ed25519": signing_key.sign(timestamp.encode() + body).signature.hex(),
+        "X-Signature-Timestamp": timestamp,
+    }
     del headers[missing]
 
     _refused(
         Client().post(
-            "/discord/interactions/",
-            data=json.dumps(command("imagine", prompt="a ship")),
-            content_type="application/json",
-            headers=headers,
+            "/discord/interactions/", data=body, content_type="application/json", headers=headers
         )
     )
 
