@@ -4,6 +4,7 @@ charged and refunded exactly as the site's own API."""
 
 import base64
 import io
+from pathlib import Path
 
 import httpx
 import openai
@@ -18,7 +19,7 @@ from generation.png_parameters import parameters_parse
 from generation.schemas import GenerationRequest
 from generation.services import generation_submit
 from rollerai.settings import SIGNUP_CREDITS
-from testing.processes import RunningProcess, SiteURL
+from testing.processes import RunningProcess, SiteURL, web_server_start
 
 
 def client_for(site: SiteURL, key: str) -> openai.OpenAI:
@@ -146,3 +147,60 @@ def _error(error: openai.APIStatusError) -> dict[str, str]:
     body = error.body
     assert isinstance(body, dict), body
     return body
+
+
+@pytest.fixture
+def unloadable_model(tiny_model: DiffusionModel) -> DiffusionModel:
+    """Made before the worker starts, so that it serves it (and fails to load it)."""
+    return DiffusionModel.objects.create(
+        slug="missing", name="Missing", source="/no/such/model/folder"
+    )
+
+
+@pytest.mark.usefixtures("transactional_db")
+def test_a_generation_that_fails_is_a_500_not_retried_and_its_credits_come_back(
+    web_server: SiteURL,
+    unloadable_model: DiffusionModel,
+    gpu_worker: RunningProcess,
+    user: User,
+    api_key: str,
+) -> None:
+    with pytest.raises(openai.InternalServerError) as failed:
+        # The SDK's own retries are on: the answer tells it not to.
+        client_for(web_server, api_key).with_options(max_retries=2).images.generate(
+            model="missing", prompt="a kite", size="64x64"
+        )
+    assert failed.value.response.headers["x-should-retry"] == "false"
+    assert "could not be loaded" in failed.value.message
+    assert "credits came back" in failed.value.message
+    (generation,) = Generation.objects.all()
+    assert generation.status == Generation.Status.FAILED
+    assert balance_for(user) == SIGNUP_CREDITS
+
+
+@pytest.mark.usefixtures("transactional_db", "tiny_model")
+def test_the_rate_limit_is_a_429_with_retry_after_in_both_apis(
+    user: User, api_key: str, tmp_path: Path
+) -> None:
+    live, url = web_server_start(
+        tmp_path / "live.log", env={"SUBMISSIONS_PER_MINUTE": "1", "COMPAT_WAIT_SECONDS": "0"}
+    )
+    try:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key=api_key, max_retries=0)
+        with pytest.raises(openai.APIStatusError) as waited:
+            client.images.generate(prompt="a kite", size="64x64")
+        with pytest.raises(openai.RateLimitError) as limited:
+            client.images.generate(prompt="a kite", size="64x64")
+        sdapi = httpx.post(
+            f"{url}/sdapi/v1/txt2img", json={"prompt": "a kite"}, auth=("me", api_key)
+        )
+    finally:
+        live.stop()
+    assert waited.value.status_code == 504
+    assert _error(limited.value)["code"] == "rate_limit_exceeded"
+    assert int(limited.value.response.headers["Retry-After"]) > 0
+    assert "x-should-retry" not in limited.value.response.headers
+    assert sdapi.status_code == 429
+    assert int(sdapi.headers["Retry-After"]) > 0
+    # Only the first was let in, and charged.
+    assert Generation.objects.count() == 1
