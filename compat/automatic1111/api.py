@@ -97,7 +97,7 @@ async def img2img(request: HttpRequest, payload: Img2ImgRequest) -> ImagesAnswer
 async def _fields(request: HttpRequest, payload: Txt2ImgRequest) -> dict[str, Any]:
     """The site's request fields for an AUTOMATIC1111 request (left out: the model's own)."""
     count = payload.batch_size * payload.n_iter
-    if not 1 <= count <= MAX_IMAGES:
+    if payload.batch_size < 1 or payload.n_iter < 1 or count > MAX_IMAGES:
         raise InvalidRequest(
             f"batch_size x n_iter must be 1 to {MAX_IMAGES} images.", field="count"
         )

@@ -145,6 +145,8 @@ def test_refusals_cost_nothing(web_server: SiteURL, user: User, api_key: str) ->
         ({"prompt": "k" * 1001}, "prompt"),
         ({"override_settings": {"sd_model_checkpoint": "sd_xl_base_1.0"}}, "sd_model_checkpoint"),
         ({"batch_size": 3, "n_iter": 2}, "batch_size"),
+        # Two negatives make a positive count, which must not pass for one.
+        ({"batch_size": -1, "n_iter": -2}, "batch_size"),
     ]:
         with pytest.raises(RuntimeError) as refused:
             api.txt2img(**{"prompt": "a kite", "width": 64, "height": 64, **fields})
