@@ -16,10 +16,16 @@ class WaitedTooLong(DomainError):
     code = "timeout"
 
 
-class GenerationEnded(DomainError):
-    """The generation failed or was cancelled while the request waited (its credits are back)."""
+class GenerationFailed(DomainError):
+    """The generation failed while the request waited (its credits are back)."""
 
     code = "generation_failed"
+
+
+class GenerationCancelled(DomainError):
+    """The generation was cancelled while the request waited (its credits are back)."""
+
+    code = "generation_cancelled"
 
 
 class BodyTooLarge(DomainError):
@@ -30,13 +36,11 @@ STATUSES: dict[type[DomainError], int] = {
     BodyTooLarge: 413,
     Misdirected: 421,
     WaitedTooLong: 504,
-    GenerationEnded: 500,
+    GenerationFailed: 500,
+    GenerationCancelled: 409,
     **STATUS_BY_ERROR,
 }
 
 
 def status_of(error: DomainError) -> int:
-    status = next((status for kind, status in STATUSES.items() if isinstance(error, kind)), 400)
-    if error.code == "generation_cancelled":
-        return 409
-    return status
+    return next((status for kind, status in STATUSES.items() if isinstance(error, kind)), 400)

@@ -15,7 +15,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest
 from django.urls import reverse
 
-from compat.errors import GenerationEnded, Misdirected, WaitedTooLong
+from compat.errors import GenerationCancelled, GenerationFailed, Misdirected, WaitedTooLong
 from generation.models import Generation, GenerationImage
 from generation.schemas import GenerationRequest
 from generation.services import generation_submit
@@ -47,11 +47,9 @@ async def images_made(request: HttpRequest, data: GenerationRequest) -> Made:
     ended = finished.generation
     credits_back = f"its {ended.credits_charged} credits came back"
     if ended.status == Generation.Status.FAILED:
-        raise GenerationEnded(f"The generation failed: {ended.error} {credits_back.capitalize()}.")
+        raise GenerationFailed(f"The generation failed: {ended.error} {credits_back.capitalize()}.")
     if ended.status == Generation.Status.CANCELED:
-        raise GenerationEnded(
-            f"The generation was cancelled; {credits_back}.", code="generation_cancelled"
-        )
+        raise GenerationCancelled(f"The generation was cancelled; {credits_back}.")
     pngs = await sync_to_async(_pngs_read)(finished.images)
     return Made(generation=ended, images=finished.images, pngs=pngs)
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from accounts.api_auth import ApiKeyAuth
 from compat.ninja_api import CompatApi
-from compat.openai.errors import openai_domain_error
+from compat.openai.errors import PARAMS, openai_domain_error
 from compat.openai.schemas import (
     SIZE_PATTERN,
     ImageData,
@@ -33,8 +33,6 @@ from generation.selectors import models_enabled
 from generation.validation import VARIATIONS_STRENGTH
 from rollerai.exceptions import InvalidRequest, NotFound, NotSignedIn
 
-# OpenAI's parameter for each of the site's fields, in messages.
-NAMES = {"count": "n", "width": "size", "height": "size", "init_image": "image"}
 # The prompt of a variation whose image carries none (a `parameters` chunk, as this site and
 # AUTOMATIC1111 write): image-to-image needs one, and OpenAI's variations take none.
 VARIATION_PROMPT = "the same picture"
@@ -88,7 +86,7 @@ async def images_generate(request: HttpRequest, payload: ImageGenerationRequest)
             "count": payload.n,
             **_size(payload.size),
         },
-        NAMES,
+        PARAMS,
     )
     return _answer(request, await images_made(request, data), payload.response_format)
 
@@ -121,7 +119,7 @@ async def images_edit(
         "strength": strength,
         **_size(size),
     }
-    data = generation_request(fields, NAMES)
+    data = generation_request(fields, PARAMS)
     return _answer(request, await images_made(request, data), response_format)
 
 
@@ -145,7 +143,7 @@ async def images_vary(
         "strength": VARIATIONS_STRENGTH,
         **_size(size),
     }
-    data = generation_request(fields, NAMES)
+    data = generation_request(fields, PARAMS)
     return _answer(request, await images_made(request, data), response_format)
 
 
